@@ -1,0 +1,112 @@
+import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
+import { createDataSource, dialectOf, type Dialect, StatementCounter } from "./data-source.js";
+
+type AfterCommit = () => void | Promise<void>;
+
+/** What a unit of work inside a transaction gets: its manager and a way to act once the commit is durable. */
+export interface Transaction {
+  readonly manager: EntityManager;
+  readonly dialect: Dialect;
+  afterCommit(action: AfterCommit): void;
+  /** Row lock on MySQL; SQLite needs none because every access there is serialized. */
+  forUpdate<T extends ObjectLiteral>(query: SelectQueryBuilder<T>): SelectQueryBuilder<T>;
+}
+
+/** Runs one task at a time, in arrival order. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task, task);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * The transaction helper. TypeORM shares one connection for SQLite, so two interleaved transactions would
+ * nest and a read could see another's uncommitted rows: every SQLite access goes through one queue.
+ * On MySQL reads use the pool and transactions take row locks (`forUpdate`) or use conditional updates.
+ */
+export class Database {
+  readonly dialect: Dialect;
+  private readonly sqliteQueue: SerialQueue | null;
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly statements: StatementCounter,
+    dialect: Dialect,
+  ) {
+    this.dialect = dialect;
+    this.sqliteQueue = dialect === "sqlite" ? new SerialQueue() : null;
+  }
+
+  static async connect(databaseUrl: string): Promise<Database> {
+    const statements = new StatementCounter();
+    const dataSource = createDataSource(databaseUrl, statements);
+    await dataSource.initialize();
+    return new Database(dataSource, statements, dialectOf(databaseUrl));
+  }
+
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const task = () => work(this.dataSource.manager);
+    return this.sqliteQueue ? this.sqliteQueue.run(task) : task();
+  }
+
+  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const afterCommit: AfterCommit[] = [];
+    const task = () =>
+      this.dataSource.transaction((manager) =>
+        work({
+          manager,
+          dialect: this.dialect,
+          afterCommit: (action) => afterCommit.push(action),
+          forUpdate: (query) => (this.dialect === "mysql" ? query.setLock("pessimistic_write") : query),
+        }),
+      );
+    const result = await (this.sqliteQueue ? this.sqliteQueue.run(task) : task());
+    for (const action of afterCommit) await action();
+    return result;
+  }
+
+  /** A lock across processes sharing the database (MySQL GET_LOCK); SQLite's file lock serializes writers. */
+  async withExclusiveLock<T>(name: string, work: () => Promise<T>, timeoutSeconds = 120): Promise<T> {
+    if (this.dialect === "sqlite") return work();
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const rows: Array<{ acquired: number | string | null }> = await runner.query(
+        "SELECT GET_LOCK(?, ?) AS acquired",
+        [name, timeoutSeconds],
+      );
+      if (Number(rows[0]?.acquired) !== 1) throw new Error(`could not take the database lock "${name}"`);
+      try {
+        return await work();
+      } finally {
+        await runner.query("SELECT RELEASE_LOCK(?)", [name]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async migrate(): Promise<string[]> {
+    return this.withExclusiveLock("sshverify:migrations", async () => {
+      const applied = await this.dataSource.runMigrations({ transaction: "each" });
+      return applied.map((migration) => migration.name);
+    });
+  }
+
+  async isReachable(): Promise<boolean> {
+    try {
+      await this.read((manager) => manager.query("SELECT 1"));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

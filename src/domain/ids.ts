@@ -1,0 +1,35 @@
+import { randomBytes } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+
+/** A time-ordered id (UUIDv7) whose timestamp is exactly `at`, so ordering by id matches ordering by creation time. */
+export function newId(at: Date = new Date()): string {
+  return uuidv7({ msecs: at.getTime() });
+}
+
+/** Creation time truncated to the millisecond, the precision both databases store. */
+export function now(): Date {
+  return new Date(Date.now());
+}
+
+const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+const LETTERS = "abcdefghijklmnopqrstuvwxyz";
+/** 1 letter (~4.7 bits) + 25 base32 characters (125 bits): well over the 120 random bits SPEC §6 asks for. */
+const IDENTIFIER_TAIL_LENGTH = 25;
+
+/** The SSH user name of a session: lowercase base32, starting with a letter. */
+export function newConnectionIdentifier(): string {
+  const bytes = randomBytes(IDENTIFIER_TAIL_LENGTH + 1);
+  // 256 is a multiple of 32, so `byte % 32` is unbiased; the first letter uses rejection sampling.
+  let first = bytes[0];
+  while (first >= 234) first = randomBytes(1)[0];
+  let identifier = LETTERS[first % 26];
+  for (let index = 1; index <= IDENTIFIER_TAIL_LENGTH; index++) identifier += BASE32_ALPHABET[bytes[index] % 32];
+  return identifier;
+}
+
+export const CONNECTION_IDENTIFIER_PATTERN = /^[a-z][a-z2-7]{25}$/;
+
+/** API keys: a recognisable prefix and 256 random bits. */
+export function newApiKey(): string {
+  return `svk_${randomBytes(32).toString("base64url")}`;
+}

@@ -1,0 +1,69 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import { Database } from "./db/database.js";
+import { createHttpApp } from "./http/app.js";
+import type { Logger } from "./logger.js";
+import type { HostKey } from "./services/host-keys.service.js";
+import { createServices, type Services } from "./services/index.js";
+import { createGatewayPubSub } from "./services/pubsub.js";
+
+export interface Gateway {
+  readonly config: Config;
+  readonly services: Services;
+  readonly hostKeys: HostKey[];
+  readonly httpUrl: string;
+  readonly httpPort: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP.
+ * Used by `main.ts` and by the tests, which start whole gateways on free ports.
+ */
+export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const database = await Database.connect(config.databaseUrl);
+  const stops: Array<() => Promise<void>> = [() => database.close()];
+  try {
+    const applied = await database.migrate();
+    if (applied.length > 0) logger.info({ migrations: applied }, "migrations applied");
+    const pubSub = createGatewayPubSub(config.redisUrl);
+    stops.unshift(() => pubSub.close());
+    const services = createServices(database, config, pubSub);
+    if (config.bootstrapApiKey) {
+      const key = config.bootstrapApiKey;
+      await database.withExclusiveLock("sshverify:bootstrap", () => services.apiKeys.ensureBootstrapKey(key));
+    }
+    const hostKeys = await services.hostKeys.load(config.sshHostKeyFiles);
+
+    const httpServer = http.createServer();
+    const app = createHttpApp({ config, services, logger, readinessChecks: [] });
+    httpServer.on("request", app.callback());
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once("error", reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    stops.unshift(
+      () =>
+        new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeIdleConnections();
+        }),
+    );
+    const httpPort = (httpServer.address() as AddressInfo).port;
+    const visibleHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+    return {
+      config,
+      services,
+      hostKeys,
+      httpPort,
+      httpUrl: `http://${visibleHost.includes(":") ? `[${visibleHost}]` : visibleHost}:${httpPort}`,
+      stop: async () => {
+        for (const stop of stops) await stop();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import "reflect-metadata";
+import { ConfigError, loadConfig } from "./config.js";
+import { startGateway } from "./gateway.js";
+import { createLogger } from "./logger.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`sshverify: invalid configuration: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = await startGateway(config, logger);
+  logger.info(
+    {
+      http: gateway.httpUrl,
+      graphql: `${gateway.httpUrl}/graphql`,
+      docs: `${gateway.httpUrl}/docs`,
+      hostKeys: gateway.hostKeys.map((key) => `${key.algorithm} ${key.sha256}`),
+    },
+    "SSH Verify Gateway started; create an API key with: npx sshverify project create <name> --json",
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stopping");
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, 15_000);
+    deadline.unref();
+    await gateway.stop();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`sshverify: failed to start: ${message}\n`);
+  process.exit(1);
+});

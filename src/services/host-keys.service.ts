@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import ssh2 from "ssh2";
+import type { Database } from "../db/database.js";
+import { SshHostKey } from "../db/entities/index.js";
+import { newId, now } from "../domain/ids.js";
+import { parsePublicKeyBlob } from "../domain/public-keys.js";
+
+const { utils } = ssh2;
+
+export interface HostKey {
+  algorithm: string;
+  /** The private key text (OpenSSH or PEM), as ssh2 reads it. */
+  privateKey: string;
+  /** The public key in OpenSSH one-line form. */
+  publicKeySsh: string;
+  sha256: string;
+}
+
+const GENERATED: Array<{ algorithm: string; generate: () => string }> = [
+  { algorithm: "ssh-ed25519", generate: () => utils.generateKeyPairSync("ed25519").private },
+  { algorithm: "ssh-rsa", generate: () => utils.generateKeyPairSync("rsa", { bits: 3072 }).private },
+];
+
+export function describeHostKey(privateKey: string, source: string): HostKey {
+  const parsed = utils.parseKey(privateKey);
+  if (parsed instanceof Error) throw new Error(`${source}: not a usable SSH private key (${parsed.message})`);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key.isPrivateKey()) throw new Error(`${source}: is not a private key`);
+  const publicKey = parsePublicKeyBlob(key.getPublicSSH());
+  return { algorithm: publicKey.algorithm, privateKey, publicKeySsh: publicKey.ssh, sha256: publicKey.sha256 };
+}
+
+/** SSH host keys: from SSH_HOST_KEY_FILES, or from the database where the first instance created them. */
+export class HostKeysService {
+  constructor(private readonly database: Database) {}
+
+  async load(files: string[]): Promise<HostKey[]> {
+    if (files.length > 0) return files.map((file) => describeHostKey(readFileSync(file, "utf8"), file));
+    return this.database.withExclusiveLock("sshverify:host-keys", async () => {
+      for (const { algorithm, generate } of GENERATED) {
+        const exists = await this.database.read((manager) => manager.existsBy(SshHostKey, { algorithm }));
+        if (exists) continue;
+        const privateKey = generate();
+        await this.database.transaction(async ({ manager }) => {
+          // A second process on the same SQLite file may have won the race; the unique index decides.
+          await manager
+            .createQueryBuilder()
+            .insert()
+            .into(SshHostKey)
+            .values({ id: newId(), algorithm, privateKey, createdAt: now() })
+            .orIgnore()
+            .execute();
+        });
+      }
+      const rows = await this.database.read((manager) => manager.find(SshHostKey, { order: { algorithm: "ASC" } }));
+      return rows.map((row) => describeHostKey(row.privateKey, `host key ${row.algorithm}`));
+    });
+  }
+}
+
+export function knownHostsLine(host: string, port: number, key: HostKey): string {
+  const target = port === 22 ? host : `[${host}]:${port}`;
+  return `${target} ${key.publicKeySsh}`;
+}

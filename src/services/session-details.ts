@@ -1,0 +1,84 @@
+import { In, type EntityManager } from "typeorm";
+import { Connection, ConnectionKey, Session, SessionKey, Webhook } from "../db/entities/index.js";
+import {
+  type ConnectionKeyView,
+  type ConnectionView,
+  type SessionDetail,
+  type SessionKeyView,
+  type WebhookView,
+  toCollectedKeyView,
+  toConnectionKeyView,
+  toConnectionView,
+  toSessionKeyView,
+  toSessionView,
+  toWebhookView,
+} from "./session-views.js";
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
+export interface SessionParts {
+  keys: Map<string, SessionKeyView[]>;
+  connections: Map<string, ConnectionView[]>;
+  webhooks: Map<string, WebhookView[]>;
+}
+
+/** Everything a page of sessions shows, in four statements whatever the page size. */
+export async function loadSessionParts(manager: EntityManager, sessions: Session[]): Promise<SessionParts> {
+  const ids = sessions.map((session) => session.id);
+  if (ids.length === 0) return { keys: new Map(), connections: new Map(), webhooks: new Map() };
+  const [configured, connections, connectionKeys, webhooks] = await Promise.all([
+    manager.find(SessionKey, { where: { sessionId: In(ids) }, order: { position: "ASC" } }),
+    manager.find(Connection, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
+    manager.find(ConnectionKey, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
+    manager.find(Webhook, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
+  ]);
+  const configuredById = new Map(configured.map((key) => [key.id, key]));
+  const keysByConnection = groupBy(connectionKeys, (key) => key.connectionId);
+  const collectSessionIds = new Set(sessions.filter((session) => session.kind === "collect").map((session) => session.id));
+
+  const keys = new Map<string, SessionKeyView[]>();
+  for (const [sessionId, group] of groupBy(configured, (key) => key.sessionId)) keys.set(sessionId, group.map(toSessionKeyView));
+  for (const [sessionId, group] of groupBy(connectionKeys, (key) => key.sessionId)) {
+    if (collectSessionIds.has(sessionId)) keys.set(sessionId, group.map(toCollectedKeyView));
+  }
+  const connectionViews = new Map<string, ConnectionView[]>();
+  for (const [sessionId, group] of groupBy(connections, (connection) => connection.sessionId)) {
+    connectionViews.set(
+      sessionId,
+      group.map((connection) => {
+        const proven: ConnectionKeyView[] = (keysByConnection.get(connection.id) ?? []).map((key) =>
+          toConnectionKeyView(key, configuredById),
+        );
+        return toConnectionView(connection, proven);
+      }),
+    );
+  }
+  const webhookViews = new Map<string, WebhookView[]>();
+  for (const [sessionId, group] of groupBy(webhooks, (webhook) => webhook.sessionId)) {
+    webhookViews.set(sessionId, group.map(toWebhookView));
+  }
+  return { keys, connections: connectionViews, webhooks: webhookViews };
+}
+
+export async function loadSessionDetails(manager: EntityManager, sessions: Session[], at = new Date()): Promise<SessionDetail[]> {
+  const parts = await loadSessionParts(manager, sessions);
+  return sessions.map((session) => ({
+    ...toSessionView(session, at),
+    keys: parts.keys.get(session.id) ?? [],
+    connections: parts.connections.get(session.id) ?? [],
+    webhooks: parts.webhooks.get(session.id) ?? [],
+  }));
+}
+
+export async function loadSessionDetail(manager: EntityManager, session: Session, at = new Date()): Promise<SessionDetail> {
+  const [detail] = await loadSessionDetails(manager, [session], at);
+  return detail;
+}
