@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { CONNECTION_IDENTIFIER_PATTERN, newConnectionIdentifier, newId } from "../../src/domain/ids.js";
+
+describe("identifiers", () => {
+  it("makes connection identifiers of lowercase base32 that start with a letter", () => {
+    for (let index = 0; index < 2000; index++) {
+      expect(newConnectionIdentifier()).toMatch(CONNECTION_IDENTIFIER_PATTERN);
+    }
+  });
+
+  it("carries at least 120 random bits in a connection identifier", () => {
+    // 26 choices for the first letter, then 25 characters of 32 choices.
+    expect(Math.log2(26) + 25 * 5).toBeGreaterThanOrEqual(120);
+    const seen = new Set(Array.from({ length: 5000 }, () => newConnectionIdentifier()));
+    expect(seen.size).toBe(5000);
+  });
+
+  it("makes ids that sort by creation time", () => {
+    const earlier = newId(new Date("2026-01-01T00:00:00.001Z"));
+    const later = newId(new Date("2026-01-01T00:00:00.002Z"));
+    expect(earlier < later).toBe(true);
+    expect(earlier).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
