@@ -1,4 +1,4 @@
-import { In, type EntityManager } from "typeorm";
+import { In, type EntityManager, type EntityTarget, type FindOptionsOrder, type FindOptionsWhere } from "typeorm";
 import { Connection, ConnectionKey, Session, SessionKey, Webhook } from "../db/entities/index.js";
 import {
   type ConnectionKeyView,
@@ -30,15 +30,31 @@ export interface SessionParts {
   webhooks: Map<string, WebhookView[]>;
 }
 
-/** Everything a page of sessions shows, in four statements whatever the page size. */
-export async function loadSessionParts(manager: EntityManager, sessions: Session[]): Promise<SessionParts> {
+export type SessionPart = "keys" | "connections" | "webhooks";
+
+export const ALL_SESSION_PARTS: ReadonlySet<SessionPart> = new Set(["keys", "connections", "webhooks"]);
+
+/**
+ * Everything a page of sessions shows (or only the parts asked for), in at most four statements whatever the
+ * page size: configured keys, connections, connection keys, webhooks.
+ */
+export async function loadSessionParts(
+  manager: EntityManager,
+  sessions: ReadonlyArray<Pick<Session, "id" | "kind">>,
+  parts: ReadonlySet<SessionPart> = ALL_SESSION_PARTS,
+): Promise<SessionParts> {
   const ids = sessions.map((session) => session.id);
   if (ids.length === 0) return { keys: new Map(), connections: new Map(), webhooks: new Map() };
+  const verifyIds = sessions.filter((session) => session.kind === "verify").map((session) => session.id);
+  // Configured keys are a verify session's keys and also name the keys matched on its connections.
+  const configuredIds = parts.has("keys") || parts.has("connections") ? verifyIds : [];
+  // Connection keys are a collect session's keys and the keys proven on any connection.
+  const provenIds = parts.has("connections") ? ids : parts.has("keys") ? ids.filter((id) => !verifyIds.includes(id)) : [];
   const [configured, connections, connectionKeys, webhooks] = await Promise.all([
-    manager.find(SessionKey, { where: { sessionId: In(ids) }, order: { position: "ASC" } }),
-    manager.find(Connection, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
-    manager.find(ConnectionKey, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
-    manager.find(Webhook, { where: { sessionId: In(ids) }, order: { createdAt: "ASC", id: "ASC" } }),
+    findBySessions(manager, SessionKey, configuredIds, { position: "ASC" }),
+    parts.has("connections") ? findBySessions(manager, Connection, ids, { createdAt: "ASC", id: "ASC" }) : [],
+    findBySessions(manager, ConnectionKey, provenIds, { createdAt: "ASC", id: "ASC" }),
+    parts.has("webhooks") ? findBySessions(manager, Webhook, ids, { createdAt: "ASC", id: "ASC" }) : [],
   ]);
   const configuredById = new Map(configured.map((key) => [key.id, key]));
   const keysByConnection = groupBy(connectionKeys, (key) => key.connectionId);
@@ -66,6 +82,16 @@ export async function loadSessionParts(manager: EntityManager, sessions: Session
     webhookViews.set(sessionId, group.map(toWebhookView));
   }
   return { keys, connections: connectionViews, webhooks: webhookViews };
+}
+
+async function findBySessions<T extends { sessionId: string }>(
+  manager: EntityManager,
+  entity: EntityTarget<T>,
+  sessionIds: string[],
+  order: FindOptionsOrder<T>,
+): Promise<T[]> {
+  if (sessionIds.length === 0) return [];
+  return manager.find(entity, { where: { sessionId: In(sessionIds) } as FindOptionsWhere<T>, order });
 }
 
 export async function loadSessionDetails(manager: EntityManager, sessions: Session[], at = new Date()): Promise<SessionDetail[]> {

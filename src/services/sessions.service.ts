@@ -13,7 +13,13 @@ import {
 } from "../domain/session-rules.js";
 import type { WebhookSettings } from "../domain/webhook-rules.js";
 import type { RequestContext } from "./context.js";
-import { loadSessionDetail, loadSessionDetails } from "./session-details.js";
+import {
+  loadSessionDetail,
+  loadSessionDetails,
+  loadSessionParts,
+  type SessionPart,
+  type SessionParts,
+} from "./session-details.js";
 import type { SessionEvents } from "./session-events.js";
 import { prepareSessionInput, type PreparedKey, type SessionInput } from "./session-input.js";
 import { type SessionDetail, type SessionView, toSessionView } from "./session-views.js";
@@ -39,6 +45,8 @@ export interface KeysetRequest {
   direction: "older" | "newer";
   from: SessionCursor | null;
   count: number;
+  /** Also return the row at `from` itself when it still matches, so the caller learns what lies behind the page. */
+  includeFrom?: boolean;
 }
 
 export type WebhookTargetCheck = (url: string) => Promise<string | null>;
@@ -146,7 +154,8 @@ export class SessionsService {
       const older = request.direction === "older";
       if (request.from) {
         const comparison = older ? "<" : ">";
-        query.andWhere(`(s.created_at ${comparison} :cursorTime OR (s.created_at = :cursorTime AND s.id ${comparison} :cursorId))`, {
+        const idComparison = request.includeFrom ? `${comparison}=` : comparison;
+        query.andWhere(`(s.created_at ${comparison} :cursorTime OR (s.created_at = :cursorTime AND s.id ${idComparison} :cursorId))`, {
           cursorTime: request.from.createdAt,
           cursorId: request.from.id,
         });
@@ -189,6 +198,12 @@ export class SessionsService {
       const details = new Map((await loadSessionDetails(manager, sessions)).map((detail) => [detail.id, detail]));
       return ids.map((id) => details.get(id) ?? null);
     });
+  }
+
+  /** Keys, connections or webhooks of sessions the caller has read (a DataLoader batch); other projects' get none. */
+  async loadParts(context: RequestContext, sessions: readonly SessionView[], parts: ReadonlySet<SessionPart>): Promise<SessionParts> {
+    const own = sessions.filter((session) => session.projectId === context.projectId);
+    return this.database.read((manager) => loadSessionParts(manager, own, parts));
   }
 
   async update(context: RequestContext, kind: SessionKind, id: string, input: SessionInput): Promise<SessionDetail> {
