@@ -5,8 +5,9 @@ import { Database } from "./db/database.js";
 import { createHttpApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";
-import { createServices, type Services } from "./services/index.js";
+import { createServices, type ServiceOptions, type Services } from "./services/index.js";
 import { createGatewayPubSub } from "./services/pubsub.js";
+import { DeliveryWorker } from "./webhooks/delivery-worker.js";
 
 export interface Gateway {
   readonly config: Config;
@@ -17,11 +18,14 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** What only code can pass: tests inject name resolution for the webhook address guard. */
+export type GatewayOptions = ServiceOptions;
+
 /**
  * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP.
  * Used by `main.ts` and by the tests, which start whole gateways on free ports.
  */
-export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const database = await Database.connect(config.databaseUrl);
   const stops: Array<() => Promise<void>> = [() => database.close()];
   try {
@@ -29,7 +33,14 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     if (applied.length > 0) logger.info({ migrations: applied }, "migrations applied");
     const pubSub = createGatewayPubSub(config.redisUrl);
     stops.unshift(() => pubSub.close());
-    const services = createServices(database, config, pubSub);
+    const services = createServices(database, config, pubSub, options);
+    const webhookWorker = new DeliveryWorker(services.webhookDeliveries, {
+      allowPrivate: config.webhookAllowPrivate,
+      lookup: options.dnsLookup,
+      logger,
+    });
+    webhookWorker.start();
+    stops.unshift(() => webhookWorker.stop());
     if (config.bootstrapApiKey) {
       const key = config.bootstrapApiKey;
       await database.withExclusiveLock("sshverify:bootstrap", () => services.apiKeys.ensureBootstrapKey(key));
@@ -59,6 +70,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       httpPort,
       httpUrl: `http://${visibleHost.includes(":") ? `[${visibleHost}]` : visibleHost}:${httpPort}`,
       stop: async () => {
+        // Deliveries in flight are handed back first, while the database is certainly still open.
+        await webhookWorker.stop();
         for (const stop of stops) await stop();
       },
     };

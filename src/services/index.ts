@@ -1,12 +1,14 @@
 import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
-import { webhookTargetProblem } from "../webhooks/address-guard.js";
+import { type DnsLookup, systemLookup, webhookTargetProblem } from "../webhooks/address-guard.js";
 import { ApiKeysService } from "./api-keys.service.js";
 import { HostKeysService } from "./host-keys.service.js";
 import type { GatewayPubSub } from "./pubsub.js";
 import { SessionEvents } from "./session-events.js";
 import { SessionsService } from "./sessions.service.js";
 import { SshLoginsService } from "./ssh-logins.service.js";
+import { WebhookDeliveriesService } from "./webhook-deliveries.service.js";
+import { WebhooksService } from "./webhooks.service.js";
 
 /** Every use-case of the gateway; the adapters (REST, GraphQL, SSH) only ever call these. */
 export interface Services {
@@ -17,17 +19,29 @@ export interface Services {
   readonly sessions: SessionsService;
   readonly sshLogins: SshLoginsService;
   readonly events: SessionEvents;
+  readonly webhooks: WebhooksService;
+  readonly webhookDeliveries: WebhookDeliveriesService;
 }
 
-export function createServices(database: Database, config: Config, pubSub: GatewayPubSub): Services {
-  const events = new SessionEvents(pubSub);
+export interface ServiceOptions {
+  /** Name resolution for the webhook target check; tests inject one to point public names at test receivers. */
+  dnsLookup?: DnsLookup;
+}
+
+export function createServices(database: Database, config: Config, pubSub: GatewayPubSub, options: ServiceOptions = {}): Services {
+  const webhookDeliveries = new WebhookDeliveriesService(database);
+  const events = new SessionEvents(pubSub, () => webhookDeliveries.announceDue());
+  const checkWebhookTarget = (url: string) =>
+    webhookTargetProblem(url, config.webhookAllowPrivate, options.dnsLookup ?? systemLookup);
   return {
     database,
     pubSub,
     events,
     apiKeys: new ApiKeysService(database),
     hostKeys: new HostKeysService(database),
-    sessions: new SessionsService(database, events, (url) => webhookTargetProblem(url, config.webhookAllowPrivate)),
+    sessions: new SessionsService(database, events, checkWebhookTarget),
     sshLogins: new SshLoginsService(database, events),
+    webhooks: new WebhooksService(database, webhookDeliveries, checkWebhookTarget),
+    webhookDeliveries,
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { loadConfig, type Config } from "../../src/config.js";
-import { startGateway, type Gateway } from "../../src/gateway.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from "./databases.js";
 
@@ -43,13 +43,17 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
   });
 }
 
-/** Starts a whole gateway on a fresh database of the given kind. */
-export async function startTestGateway(kind: DatabaseKind, overrides: Record<string, string> = {}): Promise<TestGateway> {
+/** Starts a whole gateway on a fresh database of the given kind; `options` are what only code can pass (a DNS lookup). */
+export async function startTestGateway(
+  kind: DatabaseKind,
+  overrides: Record<string, string> = {},
+  options: GatewayOptions = {},
+): Promise<TestGateway> {
   const database = await createTestDatabase(kind);
   const config = testConfig(database.url, overrides);
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, createLogger(config.logLevel));
+    gateway = await startGateway(config, createLogger(config.logLevel), options);
   } catch (error) {
     await database.drop();
     throw error;
