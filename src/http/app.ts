@@ -1,6 +1,7 @@
 import Koa from "koa";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { createRestApi } from "../rest/rest-api.js";
 import type { Services } from "../services/index.js";
 
 export interface HttpDependencies {
@@ -9,6 +10,8 @@ export interface HttpDependencies {
   logger: Logger;
   /** Checks beyond the database that /readyz waits for (Redis, when configured). */
   readinessChecks: Array<() => Promise<boolean>>;
+  /** `/graphql` over HTTP; Apollo starts before the app is composed (src/graphql/graphql-server.ts). */
+  graphql: Koa.Middleware;
 }
 
 /** Koa composition: health, then REST, GraphQL and docs as they are mounted. */
@@ -29,5 +32,7 @@ export function createHttpApp(dependencies: HttpDependencies): Koa {
     }
     await next();
   });
+  app.use(dependencies.graphql);
+  app.use(createRestApi(dependencies));
   return app;
 }

@@ -22,7 +22,7 @@ import {
 } from "./session-details.js";
 import type { SessionEvents } from "./session-events.js";
 import { prepareSessionInput, type PreparedKey, type SessionInput } from "./session-input.js";
-import { type SessionDetail, type SessionView, toSessionView } from "./session-views.js";
+import { type SessionDetail, type SessionView, toSessionView, type WebhookView } from "./session-views.js";
 
 export interface SessionFilter {
   status?: SessionStatus | null;
@@ -67,6 +67,9 @@ export function webhookRow(session: Session, settings: WebhookSettings, at: Date
   });
 }
 
+/** A new session: its webhooks carry their signing secrets, shown this once. */
+export type CreatedSessionDetail = SessionDetail & { webhooks: Array<WebhookView & { secret: string }> };
+
 /** Verify and collect sessions: every rule that does not need SSH. */
 export class SessionsService {
   constructor(
@@ -75,7 +78,7 @@ export class SessionsService {
     private readonly checkWebhookTarget: WebhookTargetCheck,
   ) {}
 
-  async create(context: RequestContext, kind: SessionKind, input: SessionInput): Promise<SessionDetail> {
+  async create(context: RequestContext, kind: SessionKind, input: SessionInput): Promise<CreatedSessionDetail> {
     const at = now();
     const prepared = prepareSessionInput(kind, input, "create", at);
     await this.checkWebhookTargets(prepared.webhooks.map((webhook) => webhook.url));
@@ -103,13 +106,12 @@ export class SessionsService {
       });
       await manager.insert(Session, session);
       if (prepared.keys) await this.insertKeys(manager, session, prepared.keys, at);
-      if (prepared.webhooks.length > 0) {
-        await manager.insert(
-          Webhook,
-          prepared.webhooks.map((settings) => webhookRow(session, settings, at)),
-        );
-      }
-      return loadSessionDetail(manager, session, at);
+      const webhooks = prepared.webhooks.map((settings) => webhookRow(session, settings, at));
+      if (webhooks.length > 0) await manager.insert(Webhook, webhooks);
+      const detail = await loadSessionDetail(manager, session, at);
+      // The answer to the create is the one place the new webhooks' signing secrets are shown.
+      const secrets = new Map(webhooks.map((webhook) => [webhook.id, webhook.secret]));
+      return { ...detail, webhooks: detail.webhooks.map((webhook) => ({ ...webhook, secret: secrets.get(webhook.id) ?? "" })) };
     });
   }
 

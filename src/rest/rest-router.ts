@@ -1,0 +1,135 @@
+import type { Context, Middleware } from "koa";
+import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import { HttpProblem, problemBody, problemFromDomainError } from "./problem-details.js";
+import { checkDeclaredLength, readJsonBody } from "./request-body.js";
+import { readParameters } from "./request-parameters.js";
+import type { CallerContext, RestOperation, RestResult } from "./rest-operation.js";
+import { type SchemaRegistry, schemaUrl } from "./schema-registry.js";
+
+export interface RestRouterDependencies {
+  operations: readonly RestOperation[];
+  schemas: SchemaRegistry;
+  /** `x-api-key` -> the caller; throws DomainError UNAUTHENTICATED. */
+  authenticate(apiKey: string): Promise<CallerContext>;
+  /** PUBLIC_URL; when null, `$schema` URLs use the request's origin. */
+  publicUrl: string | null;
+  logger: Logger;
+}
+
+interface CompiledRoute {
+  operation: RestOperation;
+  /** Literal segments, and `{name}` for a parameter. */
+  segments: string[];
+}
+
+/** The path's segments without the trailing slash; null for an empty segment (`//`) or bad percent-encoding. */
+function segmentsOf(path: string): string[] | null {
+  const trimmed = path.endsWith("/") ? path.slice(0, -1) : path;
+  const segments = trimmed.split("/").slice(1);
+  try {
+    const decoded = segments.map((segment) => decodeURIComponent(segment));
+    return decoded.some((segment) => segment === "") ? null : decoded;
+  } catch {
+    return null;
+  }
+}
+
+function matchRoute(route: CompiledRoute, segments: string[]): Record<string, string> | null {
+  if (route.segments.length !== segments.length) return null;
+  const values: Record<string, string> = {};
+  for (const [index, expected] of route.segments.entries()) {
+    if (expected.startsWith("{")) values[expected.slice(1, -1)] = segments[index];
+    else if (expected !== segments[index]) return null;
+  }
+  return values;
+}
+
+/**
+ * The REST pipeline, in SPEC §4's order: unknown route 404 (405 for a known path), 401, 413, unparseable 400,
+ * then every parameter and body violation in one 422, then the handler, whose DomainErrors become problems.
+ * Serves `/api/...` only; any other path goes to the next middleware.
+ */
+export function createRestRouter(dependencies: RestRouterDependencies): Middleware {
+  const { schemas, logger } = dependencies;
+  const routes: CompiledRoute[] = dependencies.operations.map((operation) => ({
+    operation,
+    segments: segmentsOf(operation.path) ?? [],
+  }));
+
+  const findOperation = (context: Context) => {
+    const segments = segmentsOf(context.path);
+    const candidates = segments
+      ? routes.flatMap((route) => {
+          const values = matchRoute(route, segments);
+          return values ? [{ operation: route.operation, values }] : [];
+        })
+      : [];
+    const found = candidates.find((candidate) => candidate.operation.method === context.method.toLowerCase());
+    if (found) return found;
+    if (candidates.length === 0) throw new HttpProblem(404, "no such resource");
+    const allowed = [...new Set(candidates.map((candidate) => candidate.operation.method.toUpperCase()))].join(", ");
+    throw new HttpProblem(405, `${context.method} is not allowed here; use ${allowed}`, [], { allow: allowed });
+  };
+
+  const toProblem = (error: unknown, context: Context): HttpProblem => {
+    if (error instanceof HttpProblem) return error;
+    if (error instanceof DomainError) return problemFromDomainError(error);
+    logger.error({ err: error, method: context.method, path: context.path }, "REST request failed");
+    return new HttpProblem(500, "an unexpected error occurred");
+  };
+
+  return async (context, next) => {
+    if (context.path !== "/api" && !context.path.startsWith("/api/")) return next();
+    const baseUrl = baseUrlOf(context, dependencies.publicUrl);
+    context.set("x-content-type-options", "nosniff");
+    try {
+      checkDeclaredLength(context.req);
+      const { operation, values: pathValues } = findOperation(context);
+      const caller = await dependencies.authenticate(context.get("x-api-key"));
+      const rawBody = operation.requestBody ? await readJsonBody(context.req) : undefined;
+      const { values, errors } = readParameters(operation.parameters ?? [], pathValues, context.query, schemas);
+      let body = rawBody;
+      if (operation.requestBody) {
+        if (rawBody !== undefined) errors.push(...schemas.validate(operation.requestBody.schema, rawBody, "body"));
+        else if (operation.requestBody.required) errors.push({ location: "body", message: "request body is required" });
+        else body = {};
+      }
+      if (errors.length > 0) throw HttpProblem.validation(errors);
+      respond(context, await operation.handle({ context: caller, parameters: values, body }), baseUrl);
+    } catch (error) {
+      respondWithProblem(context, toProblem(error, context), baseUrl);
+    }
+  };
+}
+
+/**
+ * The base of `$schema` URLs: PUBLIC_URL when set, else the request's own scheme and host (Koa 3's
+ * `origin` is the Origin header). A Host that is not a plain host[:port] is not repeated.
+ */
+export function baseUrlOf(context: Context, publicUrl: string | null): string {
+  if (publicUrl) return publicUrl;
+  const host = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(context.host) ? context.host : "localhost";
+  return `${context.protocol}://${host}`;
+}
+
+function describedBy(context: Context, schema: string): void {
+  context.set("link", `</schemas/${schema}.json>; rel="describedBy"`);
+}
+
+function respond(context: Context, result: RestResult, baseUrl: string): void {
+  context.status = result.status;
+  if (result.body === undefined) return;
+  if (result.schema) describedBy(context, result.schema);
+  context.type = "application/json";
+  context.body = result.schema ? { $schema: schemaUrl(baseUrl, result.schema), ...result.body } : result.body;
+}
+
+/** problem+json, never HTML and never a stack trace. */
+export function respondWithProblem(context: Context, problem: HttpProblem, baseUrl: string): void {
+  context.status = problem.status;
+  for (const [name, value] of Object.entries(problem.headers)) context.set(name, value);
+  describedBy(context, "ErrorModel");
+  context.type = "application/problem+json";
+  context.body = { $schema: schemaUrl(baseUrl, "ErrorModel"), ...problemBody(problem) };
+}
