@@ -1,8 +1,14 @@
+import { fileURLToPath } from "node:url";
 import swc from "unplugin-swc";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   plugins: [swc.vite({ module: { type: "es6" } })],
+  resolve: {
+    // Node loads graphql's CommonJS build for every library (graphql has no `exports`); vite would pick
+    // index.mjs for our own imports, and two graphql instances cannot share a schema.
+    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL("./node_modules/graphql/index.js", import.meta.url)) }],
+  },
   test: {
     environment: "node",
     setupFiles: ["./test/setup.ts"],

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
+import { startGraphqlServer } from "./graphql/graphql-server.js";
 import { createHttpApp } from "./http/app.js";
 import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";
@@ -47,8 +48,12 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     }
     const hostKeys = await services.hostKeys.load(config.sshHostKeyFiles);
 
+    // sshCommand shows the port the SSH server is bound to, known only once it listens (SSH_PORT=0 in tests).
+    let boundSshPort = config.sshPort;
+    const graphql = await startGraphqlServer({ services, config, logger, sshPort: () => boundSshPort });
+    stops.unshift(() => graphql.stop());
     const httpServer = http.createServer();
-    const app = createHttpApp({ config, services, logger, readinessChecks: [] });
+    const app = createHttpApp({ config, services, logger, readinessChecks: [], graphql: graphql.middleware });
     httpServer.on("request", app.callback());
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);

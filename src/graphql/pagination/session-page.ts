@@ -1,0 +1,103 @@
+import type { SessionKind } from "../../domain/session-rules.js";
+import type { RequestContext } from "../../services/context.js";
+import type { SessionCursor, SessionFilter, SessionsService } from "../../services/sessions.service.js";
+import type { SessionView } from "../../services/session-views.js";
+import { badArgument } from "../errors.js";
+import { decodeCursor } from "./session-cursor.js";
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 100;
+
+/** Relay's paging arguments as the client sent them; `null` counts as absent. */
+export interface PagingArguments {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Where a page starts and which way it walks: `older` for first/after, `newer` for last/before. */
+export interface PagePlan {
+  direction: "older" | "newer";
+  count: number;
+  cursor: SessionCursor | null;
+}
+
+/** What a connection shows; the flags that may cost a statement are computed only when selected. */
+export interface SessionPage {
+  sessions: SessionView[];
+  hasNextPage: () => Promise<boolean>;
+  hasPreviousPage: () => Promise<boolean>;
+}
+
+function pageSize(name: "first" | "last", value: number | null | undefined): number {
+  if (value === null || value === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
+    throw badArgument(name, `expected integer between 0 and ${MAX_PAGE_SIZE}`, value);
+  }
+  return value;
+}
+
+function cursorOf(name: "after" | "before", value: string | null | undefined): SessionCursor | null {
+  if (value === null || value === undefined) return null;
+  const cursor = decodeCursor(value);
+  if (!cursor) throw badArgument(name, "expected a cursor from this connection", value);
+  return cursor;
+}
+
+/** Checks the paging arguments; mixing first/after with last/before is refused rather than guessed at. */
+export function planPage(args: PagingArguments): PagePlan {
+  const present = (value: unknown) => value !== null && value !== undefined;
+  const backward = present(args.last) || present(args.before);
+  if (backward && (present(args.first) || present(args.after))) {
+    const location = present(args.last) ? "last" : "before";
+    throw badArgument(location, "cannot be combined with first or after", present(args.last) ? args.last : args.before);
+  }
+  if (backward) return { direction: "newer", count: pageSize("last", args.last), cursor: cursorOf("before", args.before) };
+  return { direction: "older", count: pageSize("first", args.first), cursor: cursorOf("after", args.after) };
+}
+
+function memoize<T>(compute: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | null = null;
+  return () => (result ??= compute());
+}
+
+/**
+ * One keyset page, newest first. The cursor row itself is asked for too: when it still matches, it proves
+ * there is something behind the page at no extra cost; only when it has gone is one more statement needed,
+ * and only if the client selects that flag.
+ */
+export async function loadSessionPage(
+  sessions: SessionsService,
+  caller: RequestContext,
+  kind: SessionKind,
+  filter: SessionFilter,
+  plan: PagePlan,
+): Promise<SessionPage> {
+  const { direction, count, cursor } = plan;
+  const result = await sessions.keysetPage(caller, kind, filter, {
+    direction,
+    from: cursor,
+    count: cursor ? count + 1 : count,
+    includeFrom: cursor !== null,
+  });
+  // Newest first: the cursor row, if returned, is the first row walking older and the last walking newer.
+  const rows = result.items;
+  const cursorIndex = cursor === null ? -1 : direction === "older" ? 0 : rows.length - 1;
+  const sawCursor = cursorIndex >= 0 && rows[cursorIndex]?.id === cursor?.id;
+  const rest = sawCursor ? rows.filter((_, index) => index !== cursorIndex) : rows;
+  const page = direction === "older" ? rest.slice(0, count) : rest.slice(Math.max(rest.length - count, 0));
+  const hasMore = result.hasMore || rest.length > count;
+  const behindCursor = memoize(async () => {
+    if (cursor === null) return false;
+    if (sawCursor) return true;
+    const opposite = direction === "older" ? "newer" : "older";
+    return (await sessions.keysetPage(caller, kind, filter, { direction: opposite, from: cursor, count: 0 })).hasMore;
+  });
+  const ahead = async () => hasMore;
+  return {
+    sessions: page,
+    hasNextPage: direction === "older" ? ahead : behindCursor,
+    hasPreviousPage: direction === "older" ? behindCursor : ahead,
+  };
+}
