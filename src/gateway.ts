@@ -8,6 +8,7 @@ import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";
 import { createServices, type ServiceOptions, type Services } from "./services/index.js";
 import { createGatewayPubSub } from "./services/pubsub.js";
+import { startSshServer } from "./ssh/ssh-server.js";
 import { DeliveryWorker } from "./webhooks/delivery-worker.js";
 
 export interface Gateway {
@@ -16,6 +17,7 @@ export interface Gateway {
   readonly hostKeys: HostKey[];
   readonly httpUrl: string;
   readonly httpPort: number;
+  readonly sshPort: number;
   stop(): Promise<void>;
 }
 
@@ -23,7 +25,7 @@ export interface Gateway {
 export type GatewayOptions = ServiceOptions;
 
 /**
- * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP.
+ * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP -> SSH.
  * Used by `main.ts` and by the tests, which start whole gateways on free ports.
  */
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
@@ -67,12 +69,16 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
         }),
     );
     const httpPort = (httpServer.address() as AddressInfo).port;
+    const sshServer = await startSshServer({ config, logins: services.sshLogins, hostKeys, logger });
+    stops.unshift(() => sshServer.close());
+    boundSshPort = sshServer.port;
     const visibleHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
     return {
       config,
       services,
       hostKeys,
       httpPort,
+      sshPort: sshServer.port,
       httpUrl: `http://${visibleHost.includes(":") ? `[${visibleHost}]` : visibleHost}:${httpPort}`,
       stop: async () => {
         // Deliveries in flight are handed back first, while the database is certainly still open.

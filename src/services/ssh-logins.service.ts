@@ -3,6 +3,7 @@ import { Connection, ConnectionKey, Session, SessionKey } from "../db/entities/i
 import { newId, now } from "../domain/ids.js";
 import type { ParsedPublicKey } from "../domain/public-keys.js";
 import {
+  effectiveStatus,
   isOpen,
   refusalReason,
   statusAfterFailedAttempt,
@@ -36,17 +37,24 @@ export interface ProvenKey {
   key: ParsedPublicKey;
 }
 
+export type OpenedConnection = { connectionId: string; refusal: null } | { connectionId: null; refusal: RefusalReason };
+
+/** The column's width; an identification string may legally be that long, so longer ones are cut. */
+const MAX_CLIENT_VERSION_CHARS = 255;
+
 export interface ProofOutcome {
   /** False when the session stopped accepting (expired, completed, failed) before the proof was recorded. */
   recorded: boolean;
-  status: SessionStatus;
+  /** The session's status afterwards; null when it was deleted meanwhile. */
+  status: SessionStatus | null;
 }
 
 export interface FailedAttemptOutcome {
   counted: boolean;
   attempts: number;
   maxAttempts: number;
-  status: SessionStatus;
+  /** The session's status afterwards; null when it was deleted meanwhile. */
+  status: SessionStatus | null;
 }
 
 /** The use-cases of one SSH connection. Every state change is one transaction, committed as it happens. */
@@ -63,7 +71,7 @@ export class SshLoginsService {
       manager
         .createQueryBuilder(Session, "s")
         .leftJoin(SessionKey, "k", "k.session_id = s.id")
-        .addSelect(["k.id", "k.public_key_ssh", "k.position"])
+        .addSelect(["k.id", "k.publicKeySsh", "k.position"])
         .where("s.connection_identifier = :connectionIdentifier", { connectionIdentifier })
         .orderBy("k.position", "ASC")
         .getRawAndEntities(),
@@ -98,34 +106,48 @@ export class SshLoginsService {
     };
   }
 
-  /** Records the connection once the user name is known, with its `new_connection` event. */
-  async openConnection(sessionId: string, ipAddress: string | null, clientVersion: string | null): Promise<string | null> {
+  /**
+   * Records the connection once the user name is known, with its `new_connection` event; refused (and not
+   * recorded) when the session stopped accepting connections since `findSession`.
+   */
+  async openConnection(sessionId: string, ipAddress: string | null, clientVersion: string | null): Promise<OpenedConnection> {
     const at = now();
     return this.database.transaction(async (transaction) => {
       const session = await this.lockSession(transaction, sessionId);
-      if (!session) return null;
+      const refusal = refusalReason(session, at);
+      if (refusal !== null || session === null) return { connectionId: null, refusal: refusal ?? "unknown" };
       const id = newId(at);
-      await transaction.manager.insert(Connection, { id, sessionId, ipAddress, clientVersion, satisfied: false, createdAt: at });
+      await transaction.manager.insert(Connection, {
+        id,
+        sessionId,
+        ipAddress,
+        clientVersion: clientVersion === null ? null : clientVersion.slice(0, MAX_CLIENT_VERSION_CHARS),
+        satisfied: false,
+        createdAt: at,
+      });
       await this.events.record(transaction, session, "new_connection", {
         [`${prefixOf(session)}_connection_id`]: id,
         ip_address: ipAddress,
         client_version: clientVersion,
       }, at);
-      return id;
+      return { connectionId: id, refusal: null };
     });
   }
 
   /**
    * Records keys whose signatures were checked (and confirmed, with must_confirm). When they satisfy the
    * session, the connection counts as satisfied and the status moves, all in this one transaction.
+   * Keys go on being recorded on the connection that closed the session (`multi_key`); on no other.
    */
   async recordProof(connectionId: string, sessionId: string, keys: ProvenKey[], satisfied: boolean): Promise<ProofOutcome> {
     const at = now();
     return this.database.transaction(async (transaction) => {
       const { manager } = transaction;
       const session = await this.lockSession(transaction, sessionId);
-      if (!session) return { recorded: false, status: "failed" as SessionStatus };
-      if (!isOpen(session, at)) return { recorded: false, status: session.status };
+      if (!session) return { recorded: false, status: null };
+      const connection = await manager.findOneBy(Connection, { id: connectionId, sessionId });
+      if (!connection) return { recorded: false, status: null };
+      if (!isOpen(session, at) && !connection.satisfied) return { recorded: false, status: effectiveStatus(session, at) };
       const prefix = prefixOf(session);
       for (const { sessionKeyId, key } of keys) {
         const connectionKey = {
@@ -171,8 +193,7 @@ export class SshLoginsService {
         }
       }
       if (satisfied) {
-        const connection = await manager.findOneBy(Connection, { id: connectionId });
-        if (connection && !connection.satisfied) {
+        if (!connection.satisfied) {
           await manager.update(Connection, { id: connectionId }, { satisfied: true });
           session.satisfiedConnections += 1;
           const previous = session.status;
@@ -199,9 +220,10 @@ export class SshLoginsService {
     const at = now();
     return this.database.transaction(async (transaction) => {
       const session = await this.lockSession(transaction, sessionId);
-      if (!session) return { counted: false, attempts: 0, maxAttempts: 0, status: "failed" as SessionStatus };
+      if (!session) return { counted: false, attempts: 0, maxAttempts: 0, status: null };
       if (session.kind !== "verify" || !isOpen(session, at)) {
-        return { counted: false, attempts: session.failedAttempts, maxAttempts: session.maxAttempts, status: session.status };
+        const status = effectiveStatus(session, at);
+        return { counted: false, attempts: session.failedAttempts, maxAttempts: session.maxAttempts, status };
       }
       const previous = session.status;
       session.failedAttempts += 1;

@@ -1,0 +1,98 @@
+import type { ClientInfo, Connection, ServerChannel, Session } from "ssh2";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { SshLoginsService } from "../services/ssh-logins.service.js";
+import { LoginFlow } from "./login-flow.js";
+import { presentResult } from "./session-channel.js";
+import type { ConnectionDeadlines } from "./socket-admission.js";
+import { sendAuthBanner } from "./ssh2-internals.js";
+
+export interface ConnectionContext {
+  logins: SshLoginsService;
+  config: Config;
+  logger: Logger;
+  /** The client's address as the accept loop determined it. */
+  ipAddress: string;
+  deadlines: ConnectionDeadlines;
+}
+
+/**
+ * One SSH connection, as a chain of steps: banner and authentication (LoginFlow) -> session channel
+ * (message, confirmation, result) -> disconnect. Port forwarding (`tcpip`, `openssh.streamlocal`, global
+ * `tcpip-forward` requests), agent forwarding, X11 and subsystems such as sftp get no handler, so ssh2
+ * 1.17.0 refuses them ("administratively prohibited" / request failure).
+ */
+export function serveConnection(connection: Connection, info: ClientInfo, context: ConnectionContext): void {
+  const { config, logger, deadlines } = context;
+  const log = logger.child({ ip: context.ipAddress, clientVersion: info.header.identRaw });
+  const flow = new LoginFlow(context.logins, {
+    ipAddress: context.ipAddress,
+    clientVersion: info.header.identRaw,
+    maxKeyOffers: config.sshMaxKeyOffers,
+    sendBanner: (text) => sendAuthBanner(connection, text),
+  });
+  const fail = (error: unknown) => {
+    log.error({ err: error }, "SSH login failed");
+    connection.end();
+  };
+  let confirmTimer: NodeJS.Timeout | null = null;
+  let presenting = false;
+
+  connection.on("error", (error) => log.debug({ err: error }, "SSH connection error"));
+  connection.on("authentication", (request) => {
+    deadlines.touch();
+    flow.authenticate(request).catch(fail);
+  });
+  connection.once("ready", () => {
+    deadlines.authenticate();
+    deadlines.touch();
+    // Without a session channel (ssh -N) the prompt never shows: the answer is then silence.
+    if (flow.awaitsConfirmation) {
+      confirmTimer = setTimeout(() => {
+        if (!presenting) flow.confirm("timed-out").then(() => connection.end(), fail);
+      }, config.sshConfirmTimeoutSeconds * 1000);
+    }
+  });
+  connection.on("session", (accept) => {
+    deadlines.touch();
+    const session = accept();
+    let pty = false;
+    const present = (channel: ServerChannel) => {
+      deadlines.touch();
+      if (presenting) {
+        channel.exit(1);
+        channel.end();
+        return;
+      }
+      presenting = true;
+      if (confirmTimer) clearTimeout(confirmTimer);
+      if (flow.awaitsConfirmation) deadlines.pauseIdle();
+      channel.on("error", (error: Error) => log.debug({ err: error }, "SSH channel error"));
+      channel.once("close", () => connection.end());
+      presentResult(channel, flow, { pty, confirmTimeoutMs: config.sshConfirmTimeoutSeconds * 1000 }).catch(fail);
+    };
+    onSessionRequests(session, {
+      pty: () => {
+        pty = true;
+      },
+      shellOrExec: present,
+    });
+  });
+  connection.once("close", () => {
+    deadlines.clear();
+    if (confirmTimer) clearTimeout(confirmTimer);
+    flow.finish().catch((error: unknown) => log.error({ err: error }, "SSH connection outcome not recorded"));
+  });
+}
+
+/** A pty is granted (the prompt reads one key press); shell and exec only ever show the result. */
+function onSessionRequests(session: Session, handlers: { pty(): void; shellOrExec(channel: ServerChannel): void }) {
+  session.on("pty", (accept) => {
+    handlers.pty();
+    accept?.();
+  });
+  session.on("window-change", (accept) => accept?.());
+  session.on("env", (accept) => accept?.());
+  session.on("shell", (accept) => handlers.shellOrExec(accept()));
+  session.on("exec", (accept) => handlers.shellOrExec(accept())); // the command is never run
+}

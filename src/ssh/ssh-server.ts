@@ -1,0 +1,132 @@
+import net, { type AddressInfo, type Socket } from "node:net";
+import ssh2, { type Connection, type KexAlgorithm, type ParsedKey } from "ssh2";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { HostKey } from "../services/host-keys.service.js";
+import type { SshLoginsService } from "../services/ssh-logins.service.js";
+import { serveConnection } from "./ssh-connection.js";
+import { clientAddressOf, ConnectionDeadlines, SocketAdmission } from "./socket-admission.js";
+import { socketOf } from "./ssh2-internals.js";
+
+const { Server, utils } = ssh2;
+
+/**
+ * Set explicitly: what ssh2 implements server-side. Its default list advertises
+ * diffie-hellman-group-exchange-sha256, which it cannot complete as a server.
+ */
+export const KEY_EXCHANGE_ALGORITHMS: KexAlgorithm[] = [
+  "curve25519-sha256",
+  "curve25519-sha256@libssh.org",
+  "ecdh-sha2-nistp256",
+  "ecdh-sha2-nistp384",
+  "ecdh-sha2-nistp521",
+  "diffie-hellman-group16-sha512",
+  "diffie-hellman-group18-sha512",
+  "diffie-hellman-group14-sha256",
+];
+
+/** How long `close` waits for clients to take their disconnect before their sockets are destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface SshServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export interface SshServerOptions {
+  config: Config;
+  logins: SshLoginsService;
+  hostKeys: HostKey[];
+  logger: Logger;
+}
+
+/** Parsed once: ssh2 would otherwise parse the key text again for every connection. */
+export function parseHostKeys(hostKeys: HostKey[]): Array<{ key: ParsedKey }> {
+  return hostKeys.map((hostKey) => {
+    const parsed = utils.parseKey(hostKey.privateKey);
+    if (parsed instanceof Error) throw new Error(`host key ${hostKey.algorithm}: ${parsed.message}`);
+    return { key: Array.isArray(parsed) ? parsed[0] : parsed };
+  });
+}
+
+/**
+ * The SSH listener: our own net.Server accepts sockets (TCP_NODELAY, connection caps, login and idle
+ * deadlines) and hands each one to ssh2, which speaks the protocol.
+ */
+export async function startSshServer({ config, logins, hostKeys, logger }: SshServerOptions): Promise<SshServer> {
+  const protocol = new Server({
+    hostKeys: parseHostKeys(hostKeys),
+    algorithms: { kex: KEY_EXCHANGE_ALGORITHMS },
+    ident: "SSHVerifyGateway",
+  });
+  const admission = new SocketAdmission({
+    maxConnections: config.sshMaxConnections,
+    maxConnectionsPerIp: config.sshMaxConnectionsPerIp,
+  });
+  const accepted = new Map<Socket, { ipAddress: string; deadlines: ConnectionDeadlines; connection?: Connection }>();
+
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    const ipAddress = clientAddressOf(socket);
+    socket.on("error", () => socket.destroy());
+    if (!admission.admit(ipAddress)) {
+      logger.warn({ ip: ipAddress }, "SSH connection refused: connection cap reached");
+      socket.destroy();
+      return;
+    }
+    socket.once("close", () => {
+      admission.release(ipAddress);
+      accepted.get(socket)?.deadlines.clear();
+      accepted.delete(socket);
+    });
+    protocol.injectSocket(socket);
+    // After the hand-over: ssh2 has paused the socket, so this listener takes no bytes away from it.
+    const deadlines = new ConnectionDeadlines(
+      socket,
+      { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
+      (deadline) => {
+        logger.info({ ip: ipAddress, deadline }, "SSH connection closed: deadline passed");
+        const connection = accepted.get(socket)?.connection;
+        if (connection) connection.end();
+        socket.destroy();
+      },
+    );
+    accepted.set(socket, { ipAddress, deadlines });
+  });
+
+  protocol.on("connection", (connection, info) => {
+    const entry = accepted.get(socketOf(connection));
+    if (!entry) return connection.end();
+    entry.connection = connection;
+    serveConnection(connection, info, { logins, config, logger, ipAddress: entry.ipAddress, deadlines: entry.deadlines });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    listener.once("error", reject);
+    listener.listen(config.sshPort, config.sshHost, () => {
+      listener.off("error", reject);
+      resolve();
+    });
+  });
+  listener.on("error", (error) => logger.error({ err: error }, "SSH listener error"));
+  const port = (listener.address() as AddressInfo).port;
+  logger.info(
+    { ssh: `${config.sshHost}:${port}`, hostKeys: hostKeys.map((key) => `${key.algorithm} ${key.sha256}`) },
+    "SSH server listening",
+  );
+
+  return {
+    port,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      for (const [socket, entry] of accepted) {
+        if (entry.connection) entry.connection.end();
+        else socket.destroy();
+      }
+      const grace = setTimeout(() => {
+        for (const socket of accepted.keys()) socket.destroy();
+      }, CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
+    },
+  };
+}
