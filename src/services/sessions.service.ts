@@ -310,6 +310,8 @@ export class SessionsService {
       .where("s.project_id = :projectId AND s.kind = :kind", { projectId: context.projectId, kind });
     if (filter.externalId !== undefined && filter.externalId !== null) {
       query.andWhere("s.external_id = :externalId", { externalId: filter.externalId });
+      // MariaDB's collation ignores case and trailing spaces; external_id matches exactly, as on SQLite.
+      if (this.database.dialect === "mysql") query.andWhere("BINARY s.external_id = BINARY :externalId");
     }
     // The filter follows the reported status: a pending session past its expiry reads as expired.
     if (filter.status === "pending") {
