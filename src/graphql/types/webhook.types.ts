@@ -52,6 +52,12 @@ export class Webhook {
   @Field(() => Float)
   backoffMultiplier: number;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The signing secret: in the answer of the mutation that created the webhook, null everywhere else.",
+  })
+  secret?: string | null;
+
   @Field(() => Date)
   createdAt: Date;
 
