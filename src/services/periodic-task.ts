@@ -1,0 +1,33 @@
+import type { Logger } from "../logger.js";
+
+/** A background job of the gateway: started with it, and stopped (waiting for a run in progress) with it. */
+export interface PeriodicTask {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `work` now and then every `intervalMs` after the previous run has finished, so runs never
+ * overlap. A failed run is logged and the next one still comes.
+ */
+export function startPeriodicTask(name: string, intervalMs: number, work: () => Promise<void>, logger: Logger): PeriodicTask {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const run = () => {
+    running = work()
+      .catch((error: unknown) => logger.error({ err: error, task: name }, "background task failed"))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(run, intervalMs).unref();
+      });
+  };
+  run();
+
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
