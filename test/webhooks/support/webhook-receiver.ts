@@ -12,8 +12,8 @@ export interface ReceivedRequest {
   receivedAt: Date;
 }
 
-/** How to answer a request: a status (and body), a redirect, or never (the connection hangs until the receiver stops). */
-export type Reply = { status: number; body?: string; headers?: Record<string, string> } | "hang";
+/** How to answer a request: a status (and body), after `delayMs` if given, or never (the connection hangs until the receiver stops). */
+export type Reply = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | "hang";
 
 export type Responder = (request: ReceivedRequest, index: number) => Reply;
 
@@ -101,8 +101,12 @@ export class WebhookReceiver {
       const index = this.received.push(received) - 1;
       const reply = this.responder(received, index);
       if (reply !== "hang") {
-        response.writeHead(reply.status, reply.headers);
-        response.end(reply.body ?? "");
+        const answer = () => {
+          response.writeHead(reply.status, reply.headers);
+          response.end(reply.body ?? "");
+        };
+        if (reply.delayMs) setTimeout(answer, reply.delayMs);
+        else answer();
       }
       for (const waiter of [...this.waiters]) waiter();
     });
