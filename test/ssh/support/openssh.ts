@@ -49,8 +49,12 @@ export interface SshOptions {
   keys?: TestKey[];
   /** Written to ssh's stdin, which is then closed; without it stdin is /dev/null. */
   input?: string;
+  /** Keeps ssh's stdin open and silent, like a person who never answers. */
+  silentStdin?: boolean;
   /** More ssh arguments before the destination (e.g. `-tt`, `-N`, `-o BatchMode=yes`). */
   args?: string[];
+  /** More environment variables for ssh (e.g. DISPLAY). */
+  env?: Record<string, string>;
   /** A remote command, which the gateway never runs. */
   command?: string;
   timeoutMs?: number;
@@ -86,17 +90,26 @@ export function runSsh(options: SshOptions): Promise<SshResult> {
     `${options.user}@127.0.0.1`,
     ...(options.command ? [options.command] : []),
   ];
-  return runProcess("/usr/bin/ssh", args, options.input, options.timeoutMs ?? 20_000);
+  const input = options.silentStdin ? { silent: true as const } : options.input;
+  return runProcess("/usr/bin/ssh", args, input, options.timeoutMs ?? 20_000, options.env);
 }
 
-export function runProcess(command: string, args: string[], input: string | undefined, timeoutMs: number): Promise<SshResult> {
+/** `input` is written to stdin, which is then closed; `{silent: true}` keeps it open; undefined is /dev/null. */
+export function runProcess(
+  command: string,
+  args: string[],
+  input: string | { silent: true } | undefined,
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<SshResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const stdio = [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] as const;
+    const child = spawn(command, args, { stdio: [...stdio], env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    if (input !== undefined) child.stdin?.end(input);
+    child.stdout?.on("data", (chunk) => (stdout += chunk));
+    child.stderr?.on("data", (chunk) => (stderr += chunk));
+    if (typeof input === "string") child.stdin?.end(input);
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.once("error", reject);
     child.once("close", (code) => {

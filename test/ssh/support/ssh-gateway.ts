@@ -9,6 +9,8 @@ import { KeyRing, runSsh, type SshOptions, type SshResult, type TestKey } from "
 /** A whole gateway, a key ring and the calls every SSH test makes. */
 export interface SshTestBed {
   gateway: TestGateway;
+  /** The bootstrap key's project, for calling services directly. */
+  context: RequestContext;
   keys: KeyRing;
   create(kind: SessionKind, input?: SessionInput): Promise<SessionDetail>;
   /** A verify session configured with these keys. */
@@ -26,6 +28,7 @@ export async function startSshTestBed(kind: DatabaseKind, environment: Record<st
   const create = (sessionKind: SessionKind, input: SessionInput = {}) => gateway.services.sessions.create(context, sessionKind, input);
   return {
     gateway,
+    context,
     keys,
     create,
     verifySession: (configured, input = {}) =>

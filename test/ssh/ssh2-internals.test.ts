@@ -1,0 +1,92 @@
+import { readFileSync } from "node:fs";
+import net, { type AddressInfo, type Socket } from "node:net";
+import ssh2, { type Connection } from "ssh2";
+import { afterEach, describe, expect, it } from "vitest";
+import { installedSsh2Version, sendAuthBanner, socketOf, SSH2_VERSION_WRITTEN_AGAINST } from "../../src/ssh/ssh2-internals.js";
+
+const { Client, Server, utils } = ssh2;
+
+interface Harness {
+  port: number;
+  /** Sockets in the order the listener accepted them. */
+  accepted: Socket[];
+  close(): Promise<void>;
+}
+
+/** An ssh2 server fed by our own listener, as the gateway runs it; `onConnection` sees every connection. */
+async function startHarness(onConnection: (connection: Connection) => void): Promise<Harness> {
+  const server = new Server({ hostKeys: [utils.generateKeyPairSync("ed25519").private] });
+  server.on("connection", onConnection);
+  const accepted: Socket[] = [];
+  const listener = net.createServer((socket) => {
+    accepted.push(socket);
+    server.injectSocket(socket);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (listener.address() as AddressInfo).port,
+    accepted,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of accepted) socket.destroy();
+        listener.close(() => resolve());
+      }),
+  };
+}
+
+/** Connects with ssh2's client, which reports banners, and resolves once authentication has failed. */
+function connectAndCollectBanners(port: number): Promise<string[]> {
+  return new Promise((resolve) => {
+    const banners: string[] = [];
+    const client = new Client();
+    client.on("banner", (message) => banners.push(message));
+    client.on("error", () => {
+      client.end();
+      resolve(banners);
+    });
+    client.connect({ host: "127.0.0.1", port, username: "someone", password: "not used" });
+  });
+}
+
+describe("ssh2 internals", () => {
+  let harness: Harness | null = null;
+
+  afterEach(async () => {
+    await harness?.close();
+    harness = null;
+  });
+
+  it("are used only with the ssh2 version they were written against, pinned exactly", () => {
+    const manifest = JSON.parse(readFileSync("package.json", "utf8")) as { dependencies: Record<string, string> };
+    expect(manifest.dependencies.ssh2).toBe(SSH2_VERSION_WRITTEN_AGAINST);
+    expect(installedSsh2Version).toBe(SSH2_VERSION_WRITTEN_AGAINST);
+  });
+
+  it("sendAuthBanner sends one USERAUTH_BANNER, with the text as given, before the authentication answer", async () => {
+    harness = await startHarness((connection) => {
+      let first = true;
+      connection.on("authentication", (request) => {
+        if (first) sendAuthBanner(connection, "Per-session banner: ünïcode\nsecond line\n");
+        first = false;
+        request.reject(["password"]);
+      });
+    });
+
+    const banners = await connectAndCollectBanners(harness.port);
+
+    expect(banners).toEqual(["Per-session banner: ünïcode\nsecond line\n"]);
+  });
+
+  it("socketOf finds the socket our listener handed to ssh2", async () => {
+    const seen: Socket[] = [];
+    harness = await startHarness((connection) => {
+      seen.push(socketOf(connection));
+      connection.on("authentication", (request) => request.reject());
+    });
+
+    await connectAndCollectBanners(harness.port);
+
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBe(harness.accepted[0]);
+  });
+});
