@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { reasonPhrase } from "./problem-details.js";
 import type { RestOperation } from "./rest-operation.js";
 import type { JsonSchema, SchemaRegistry } from "./schema-registry.js";
 
@@ -35,7 +35,7 @@ function describeOperation(operation: RestOperation) {
   }
   for (const status of errorStatusesOf(operation)) {
     responses[String(status)] = {
-      description: STATUS_CODES[status] ?? "Error",
+      description: reasonPhrase(status),
       headers: linkHeader,
       content: { "application/problem+json": { schema: reference("ErrorModel") } },
     };

@@ -34,10 +34,21 @@ export interface ProblemBody {
   errors?: ErrorDetail[];
 }
 
-/** Huma's titles are the HTTP reason phrase. */
+/** Where Go's reason phrase (which Huma uses as the title) differs from Node's. */
+const GO_REASON_PHRASES: Record<number, string> = {
+  413: "Request Entity Too Large",
+  414: "Request URI Too Long",
+  416: "Requested Range Not Satisfiable",
+};
+
+/** Huma's titles are the HTTP reason phrase, as Go's `http.StatusText` spells it. */
+export function reasonPhrase(status: number): string {
+  return GO_REASON_PHRASES[status] ?? STATUS_CODES[status] ?? "Error";
+}
+
 export function problemBody(problem: HttpProblem): ProblemBody {
   return {
-    title: STATUS_CODES[problem.status] ?? "Error",
+    title: reasonPhrase(problem.status),
     status: problem.status,
     detail: problem.detail,
     ...(problem.errors.length > 0 ? { errors: problem.errors } : {}),

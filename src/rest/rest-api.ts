@@ -9,6 +9,7 @@ import type { RestOperation } from "./rest-operation.js";
 import { createRestRouter } from "./rest-router.js";
 import { SchemaRegistry } from "./schema-registry.js";
 import { sessionOperations } from "./sessions.routes.js";
+import { webhookOperations } from "./webhooks.routes.js";
 
 export interface RestApiDependencies {
   config: Config;
@@ -27,6 +28,8 @@ export function restOperations(services: Services): RestOperation[] {
     ...authInfoOperations(),
     ...sessionOperations("verify", services.sessions),
     ...sessionOperations("collect", services.sessions),
+    ...webhookOperations("verify", services.webhooks),
+    ...webhookOperations("collect", services.webhooks),
   ];
 }
 

@@ -62,6 +62,18 @@ export interface PreparedSettings {
   webhooks: WebhookSettings[];
 }
 
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Lengths count characters (code points), as JSON Schema and MySQL's utf8mb4 columns do. */
+function textProblems(value: string, limit: number): string[] {
+  const problems: string[] = [];
+  if ([...value].length > limit) problems.push(`expected length <= ${limit}`);
+  if (value.includes("\0")) problems.push("must not contain NUL characters");
+  // A lone surrogate cannot be stored as UTF-8: MariaDB would refuse the row.
+  if (UNPAIRED_SURROGATE.test(value)) problems.push("must be valid Unicode text");
+  return problems;
+}
+
 /** Checks every rule of a create or update input; all violations are reported together with their paths. */
 export function prepareSessionInput(
   kind: SessionKind,
@@ -75,8 +87,7 @@ export function prepareSessionInput(
   const text = (field: "externalId" | "sshBanner" | "sshMessage", name: string, limit: number) => {
     const value = input[field];
     if (value === undefined) return;
-    if (value !== null && value.length > limit) errors.push({ path: [name], message: `expected length <= ${limit}`, value });
-    if (value !== null && value.includes("\0")) errors.push({ path: [name], message: "must not contain NUL characters", value });
+    if (value !== null) errors.push(...textProblems(value, limit).map((message) => ({ path: [name], message, value })));
     fields[field] = value;
   };
   text("externalId", "external_id", SESSION_LIMITS.externalIdLength);
@@ -164,9 +175,10 @@ function prepareKeys(
   keys.forEach((key, index) => {
     for (const field of ["name", "externalId"] as const) {
       const value = key[field];
-      if (value !== undefined && value !== null && value.length > SESSION_LIMITS.keyNameLength) {
-        const name = field === "name" ? "name" : "external_id";
-        errors.push({ path: ["keys", index, name], message: `expected length <= ${SESSION_LIMITS.keyNameLength}`, value });
+      if (value === undefined || value === null) continue;
+      const name = field === "name" ? "name" : "external_id";
+      for (const message of textProblems(value, SESSION_LIMITS.keyNameLength)) {
+        errors.push({ path: ["keys", index, name], message, value });
       }
     }
     try {

@@ -1,5 +1,4 @@
 import { generateKeyPairSync } from "node:crypto";
-import { STATUS_CODES } from "node:http";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { expect } from "vitest";
@@ -27,6 +26,20 @@ export function rsaKeyPem(bits = 2048): string {
   return publicKey.export({ format: "pem", type: "spki" }).toString();
 }
 
+/** Huma's problem titles: Go's reason phrases. */
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  409: "Conflict",
+  413: "Request Entity Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+};
+
 /** Asserts a problem+json answer with the reason phrase as title; `errors`, when given, must match exactly. */
 export function expectProblem(
   response: TestResponse,
@@ -36,7 +49,7 @@ export function expectProblem(
   expect({ status: response.status, body: response.json }).toMatchObject({ status, body: { status } });
   expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
   expect(response.headers.get("link")).toBe('</schemas/ErrorModel.json>; rel="describedBy"');
-  expect(response.json.title).toBe(STATUS_CODES[status]);
+  expect(response.json.title).toBe(TITLES[status]);
   expect(response.json.$schema).toMatch(/^https?:\/\/[^/]+\/schemas\/ErrorModel\.json$/);
   expect(response.text).not.toMatch(/<html|\bat .+\.(ts|js):\d+/i);
   if (expected.detail !== undefined) expect(response.json.detail).toBe(expected.detail);
