@@ -16,8 +16,11 @@ import { buildGatewaySchema } from "./schema.js";
 /** Queries and mutations over HTTP here; subscriptions will share the path over WebSocket (SPEC §5). */
 export const GRAPHQL_PATH = "/graphql";
 
-/** A query text larger than this many tokens is refused while parsing, before its cost can even be computed. */
-const MAX_QUERY_TOKENS = 20_000;
+/**
+ * A query text of more tokens is refused while parsing, before its cost is computed; this also keeps nesting
+ * shallow enough for the parser's recursion, so the depth rule, not a stack overflow, refuses deep queries.
+ */
+const MAX_QUERY_TOKENS = 10_000;
 
 export interface GraphqlDependencies {
   services: Services;

@@ -12,7 +12,8 @@ import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simp
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination/session-page.js";
 
 /**
- * Deepest legitimate query: verifySessions.edges.node.connections.keys.publicKeySsh (6). Introspection
+ * How deep selection sets may nest; a field and a fragment (inline or spread) are one level each. The deepest
+ * legitimate query, `verifySessions.edges.node(... on VerifySession).connections.keys.id`, is 7. Introspection
  * (`__schema`, `__type`) is not counted: its standard query nests deeper and costs no SQL.
  */
 export const MAX_QUERY_DEPTH = 8;
@@ -45,14 +46,14 @@ function depthOf(
       if (selection.name.value.startsWith("__")) continue;
       deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, fragments, visiting));
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      deepest = Math.max(deepest, depthOf(selection.selectionSet, fragments, visiting));
+      deepest = Math.max(deepest, 1 + depthOf(selection.selectionSet, fragments, visiting));
     } else {
       const name = selection.name.value;
       const fragment = fragments.get(name);
       // A fragment cycle is reported by graphql's own NoFragmentCycles rule; here it only must not loop.
       if (!fragment || visiting.has(name)) continue;
       visiting.add(name);
-      deepest = Math.max(deepest, depthOf(fragment.selectionSet, fragments, visiting));
+      deepest = Math.max(deepest, 1 + depthOf(fragment.selectionSet, fragments, visiting));
       visiting.delete(name);
     }
   }
@@ -73,7 +74,7 @@ export function depthLimitRule(maxDepth: number = MAX_QUERY_DEPTH) {
         const depth = depthOf(operation.selectionSet, fragments, new Set());
         if (depth > maxDepth) {
           context.reportError(
-            new GraphQLError(`query depth ${depth} exceeds the limit of ${maxDepth}`, {
+            new GraphQLError(`query nesting depth ${depth} exceeds the limit of ${maxDepth}`, {
               nodes: [operation],
               extensions: { code: "GRAPHQL_VALIDATION_FAILED", depth, limit: maxDepth },
             }),
