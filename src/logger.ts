@@ -1,17 +1,32 @@
-import { pino, type Logger } from "pino";
+import { type DestinationStream, pino, type Logger } from "pino";
 import type { LogLevel } from "./config.js";
 
 export type { Logger };
 
-/** Structured JSON logs; secrets are redacted wherever they might appear. */
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/** Structured JSON logs; secrets are redacted wherever they might appear. Standard output unless told otherwise. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: "sshverify" },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ["apiKey", "api_key", "secret", "*.secret", "headers[\"x-api-key\"]", "req.headers[\"x-api-key\"]"],
+      paths: [
+        "apiKey",
+        "api_key",
+        "secret",
+        "*.apiKey",
+        "*.api_key",
+        "*.secret",
+        "*.*.secret",
+        "webhooks[*].secret",
+        "*.webhooks[*].secret",
+        "headers[\"x-api-key\"]",
+        "headers.authorization",
+        "*.headers[\"x-api-key\"]",
+        "*.headers.authorization",
+      ],
       censor: "[redacted]",
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

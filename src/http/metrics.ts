@@ -1,0 +1,136 @@
+import type { Middleware } from "koa";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SessionKind } from "../domain/session-rules.js";
+
+/** How one SSH connection ended, as the SSH server reports it; a closed set keeps the label bounded. */
+export type SshConnectionOutcome =
+  | "satisfied"
+  | "not_satisfied"
+  | "refused"
+  | "rejected_limit"
+  | "timeout"
+  | "disconnected"
+  | "shutdown"
+  | "error";
+
+/** What one webhook delivery attempt came to. */
+export type WebhookDeliveryResult = "succeeded" | "failed";
+
+/** Whether the keys a connection proved satisfied its session. */
+export type VerificationOutcome = "satisfied" | "not_satisfied";
+
+/** Paths served outside any router keep their own label; everything else unmatched shares one. */
+const FIXED_ROUTES = new Set(["/healthz", "/readyz", "/metrics", "/graphql", "/openapi.json"]);
+
+/**
+ * The gateway's Prometheus metrics in a registry of its own (never prom-client's global one), so several
+ * gateways in one process (the tests) keep separate counts. Adapters record through the typed methods.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly httpRequests = new Counter({
+    name: "sshverify_http_requests_total",
+    help: "HTTP requests by method, route and status",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: "sshverify_http_request_duration_seconds",
+    help: "HTTP request duration in seconds by method and route",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  private readonly sshConnections = new Counter({
+    name: "sshverify_ssh_connections_total",
+    help: "SSH connections by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  private readonly verificationDuration = new Histogram({
+    name: "sshverify_verification_duration_seconds",
+    help: "Seconds from an SSH connection's start to its recorded proof, by session kind and outcome",
+    labelNames: ["kind", "outcome"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly webhookDeliveries = new Counter({
+    name: "sshverify_webhook_deliveries_total",
+    help: "Webhook delivery attempts by result",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  private readonly openSubscriptions = new Gauge({
+    name: "sshverify_subscriptions_open",
+    help: "GraphQL subscriptions currently open",
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "sshverify_" });
+    for (const outcome of ["satisfied", "not_satisfied", "refused"] as const) this.sshConnections.inc({ outcome }, 0);
+    for (const result of ["succeeded", "failed"] as const) this.webhookDeliveries.inc({ result }, 0);
+  }
+
+  recordHttpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpRequests.inc({ method, route, status: String(status) });
+    this.httpDuration.observe({ method, route }, seconds);
+  }
+
+  recordSshConnection(outcome: SshConnectionOutcome): void {
+    this.sshConnections.inc({ outcome });
+  }
+
+  recordVerification(kind: SessionKind, outcome: VerificationOutcome, seconds: number): void {
+    this.verificationDuration.observe({ kind, outcome }, seconds);
+  }
+
+  recordWebhookDelivery(result: WebhookDeliveryResult): void {
+    this.webhookDeliveries.inc({ result });
+  }
+
+  /** Counts a subscription as open; call the returned function when it ends (extra calls do nothing). */
+  subscriptionOpened(): () => void {
+    this.openSubscriptions.inc();
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.openSubscriptions.dec();
+    };
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * The route label of a request: the router's pattern (`/api/v1/verify-sessions/:id`) rather than the
+ * path, so ids do not multiply the series.
+ */
+export function routeLabel(context: { path: string; _matchedRoute?: unknown }): string {
+  if (typeof context._matchedRoute === "string") return context._matchedRoute;
+  if (FIXED_ROUTES.has(context.path)) return context.path;
+  if (context.path === "/docs" || context.path.startsWith("/docs/")) return "/docs";
+  if (context.path.startsWith("/schemas/")) return "/schemas/*";
+  return "unmatched";
+}
+
+/** `GET /metrics` in the Prometheus text format. */
+export function metricsEndpoint(metrics: GatewayMetrics): Middleware {
+  return async (context, next) => {
+    if (context.path !== "/metrics") return next();
+    if (context.method !== "GET" && context.method !== "HEAD") {
+      context.status = 405;
+      context.set("allow", "GET, HEAD");
+      return;
+    }
+    context.type = metrics.contentType;
+    context.body = await metrics.render();
+  };
+}
