@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { buildSchema as parseSchema } from "graphql";
+import { assertEnumType, assertObjectType, buildSchema as parseSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { printGatewaySchema } from "../../src/graphql/schema.js";
 
@@ -12,7 +12,7 @@ describe("schema/schema.graphql", () => {
 
   it("holds the surface of SPEC §5 under its names", () => {
     const schema = parseSchema(readFileSync(SCHEMA_FILE, "utf8"));
-    const fields = (type: string) => Object.keys((schema.getType(type) as { getFields(): object }).getFields());
+    const fields = (type: string) => Object.keys(assertObjectType(schema.getType(type)).getFields());
     expect(fields("Query")).toEqual(expect.arrayContaining(["verifySessions", "collectSessions", "verifySession", "collectSession", "node"]));
     expect(fields("Mutation")).toEqual(
       expect.arrayContaining(
@@ -27,7 +27,7 @@ describe("schema/schema.graphql", () => {
         "sshBanner", "sshMessage", "expiredAt", "createdAt", "updatedAt", "keys", "connections", "webhooks", "sshCommand",
       ]),
     );
-    const values = (type: string) => (schema.getType(type) as { getValues(): Array<{ name: string }> }).getValues().map((value) => value.name);
+    const values = (type: string) => assertEnumType(schema.getType(type)).getValues().map((value) => value.name);
     expect(values("VerifySessionStatus")).toEqual(["EXPIRED", "FAILED", "PENDING", "VERIFIED"]);
     expect(values("CollectSessionStatus")).toEqual(["COMPLETED", "EXPIRED", "PENDING"]);
   });

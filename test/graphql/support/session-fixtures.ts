@@ -28,6 +28,6 @@ export async function recordConnection(
   const opened = await services.sshLogins.openConnection(sessionId, "203.0.113.7", "SSH-2.0-OpenSSH_9.6");
   if (!opened.connectionId) throw new Error(`connection refused: ${opened.refusal}`);
   const keys = proven.map(({ keyLine, sessionKeyId }) => ({ sessionKeyId, key: parsePublicKey(keyLine) }));
-  if (keys.length > 0) await services.sshLogins.recordProof(opened.connectionId, sessionId, keys, true);
+  if (keys.length > 0) await services.sshLogins.recordProof(opened.connectionId, sessionId, keys);
   return opened.connectionId;
 }
