@@ -4,7 +4,6 @@ import { newId, now } from "../domain/ids.js";
 import type { ParsedPublicKey } from "../domain/public-keys.js";
 import {
   effectiveStatus,
-  isOpen,
   refusalReason,
   statusAfterFailedAttempt,
   statusAfterSatisfied,
@@ -38,6 +37,9 @@ export interface ProvenKey {
 }
 
 export type OpenedConnection = { connectionId: string; refusal: null } | { connectionId: null; refusal: RefusalReason };
+
+/** The condition every state change of a login is conditional on: the session still accepts connections. */
+const OPEN_SESSION = "id = :sessionId AND status = 'pending' AND (expired_at IS NULL OR expired_at > :at)";
 
 /** The column's width; an identification string may legally be that long, so longer ones are cut. */
 const MAX_CLIENT_VERSION_CHARS = 255;
@@ -135,83 +137,43 @@ export class SshLoginsService {
   }
 
   /**
-   * Records keys whose signatures were checked (and confirmed, with must_confirm). When they satisfy the
-   * session, the connection counts as satisfied and the status moves, all in this one transaction.
-   * Keys go on being recorded on the connection that closed the session (`multi_key`); on no other.
+   * Records keys whose signatures were checked (and confirmed, with must_confirm) and that satisfy the
+   * session's rules. The first such proof of a connection moves the session by one conditional update, so
+   * concurrent connections cannot both close it; later keys of the same connection (multi_key) follow,
+   * on no other connection once the session has closed.
    */
-  async recordProof(connectionId: string, sessionId: string, keys: ProvenKey[], satisfied: boolean): Promise<ProofOutcome> {
+  async recordProof(connectionId: string, sessionId: string, keys: ProvenKey[]): Promise<ProofOutcome> {
     const at = now();
     return this.database.transaction(async (transaction) => {
       const { manager } = transaction;
+      const connection = await manager.findOneBy(Connection, { id: connectionId, sessionId });
+      const before = await manager.findOneBy(Session, { id: sessionId });
+      if (!connection || !before) return { recorded: false, status: null };
+      if (!connection.satisfied) {
+        const changed = await manager
+          .createQueryBuilder()
+          .update(Session)
+          .set({ status: statusAfterSatisfied(before), satisfiedConnections: () => "satisfied_connections + 1", updatedAt: at })
+          .where(OPEN_SESSION, { sessionId, at })
+          .execute();
+        if (!changed.affected) {
+          const current = await this.lockSession(transaction, sessionId);
+          return { recorded: false, status: current ? effectiveStatus(current, at) : null };
+        }
+        await manager.update(Connection, { id: connectionId }, { satisfied: true });
+      }
       const session = await this.lockSession(transaction, sessionId);
       if (!session) return { recorded: false, status: null };
-      const connection = await manager.findOneBy(Connection, { id: connectionId, sessionId });
-      if (!connection) return { recorded: false, status: null };
-      if (!isOpen(session, at) && !connection.satisfied) return { recorded: false, status: effectiveStatus(session, at) };
-      const prefix = prefixOf(session);
-      for (const { sessionKeyId, key } of keys) {
-        const connectionKey = {
-          id: newId(at),
-          connectionId,
-          sessionId,
-          sessionKeyId,
-          publicKeyAlgorithm: key.algorithm,
-          publicKeySsh: key.ssh,
-          publicKeySha256: key.sha256,
-          publicKeyMd5: key.md5,
-          publicKeyPem: key.pem,
-          verifiedAt: at,
-          createdAt: at,
-        };
-        await manager.insert(ConnectionKey, connectionKey);
-        const keyFields = {
-          public_key_ssh: key.ssh,
-          public_key_pem: key.pem,
-          public_key_md5: key.md5,
-          public_key_sha256: key.sha256,
-          public_key_algorithm: key.algorithm,
-        };
-        if (sessionKeyId) {
-          await manager
-            .createQueryBuilder()
-            .update(SessionKey)
-            .set({ verifiedAt: at })
-            .where("id = :sessionKeyId AND verified_at IS NULL", { sessionKeyId })
-            .execute();
-          await this.events.record(transaction, session, "verified", {
-            [`${prefix}_connection_id`]: connectionId,
-            verify_session_key_id: sessionKeyId,
-            verify_session_connection_key_id: connectionKey.id,
-            ...keyFields,
-          }, at);
-        } else {
-          await this.events.record(transaction, session, "key_collected", {
-            [`${prefix}_connection_id`]: connectionId,
-            collect_session_key_id: connectionKey.id,
-            ...keyFields,
-          }, at);
-        }
-      }
-      if (satisfied) {
-        if (!connection.satisfied) {
-          await manager.update(Connection, { id: connectionId }, { satisfied: true });
-          session.satisfiedConnections += 1;
-          const previous = session.status;
-          session.status = statusAfterSatisfied(session);
-          session.updatedAt = at;
-          await manager.update(
-            Session,
-            { id: sessionId },
-            { satisfiedConnections: session.satisfiedConnections, status: session.status, updatedAt: at },
-          );
-          if (session.status !== previous) await this.events.statusChanged(transaction, session, previous, at);
-        }
-      }
+      for (const key of keys) await this.recordKey(transaction, session, connectionId, key, at);
+      if (session.status !== before.status) await this.events.statusChanged(transaction, session, before.status, at);
       return { recorded: true, status: session.status };
     });
   }
 
-  /** Counts a failed attempt while the session is pending; at `max_attempts` the session fails. */
+  /**
+   * Counts a failed attempt while the session is pending, by one conditional update, so concurrent
+   * connections never count past `max_attempts`; the attempt that reaches it fails the session.
+   */
   async recordFailedAttempt(
     connectionId: string,
     sessionId: string,
@@ -219,32 +181,80 @@ export class SshLoginsService {
   ): Promise<FailedAttemptOutcome> {
     const at = now();
     return this.database.transaction(async (transaction) => {
+      const { manager } = transaction;
+      const counted = await manager
+        .createQueryBuilder()
+        .update(Session)
+        .set({ failedAttempts: () => "failed_attempts + 1", updatedAt: at })
+        .where(`${OPEN_SESSION} AND kind = 'verify'`, { sessionId, at })
+        .execute();
+      // Read after the update: on MySQL this transaction now holds the row, and a locking read sees it as it is.
       const session = await this.lockSession(transaction, sessionId);
       if (!session) return { counted: false, attempts: 0, maxAttempts: 0, status: null };
-      if (session.kind !== "verify" || !isOpen(session, at)) {
-        const status = effectiveStatus(session, at);
-        return { counted: false, attempts: session.failedAttempts, maxAttempts: session.maxAttempts, status };
-      }
+      const { failedAttempts: attempts, maxAttempts } = session;
+      if (!counted.affected) return { counted: false, attempts, maxAttempts, status: effectiveStatus(session, at) };
       const previous = session.status;
-      session.failedAttempts += 1;
-      session.status = statusAfterFailedAttempt(session, session.failedAttempts);
-      session.updatedAt = at;
-      await transaction.manager.update(
-        Session,
-        { id: sessionId },
-        { failedAttempts: session.failedAttempts, status: session.status, updatedAt: at },
-      );
+      session.status = statusAfterFailedAttempt(session, attempts);
+      if (session.status !== previous) await manager.update(Session, { id: sessionId }, { status: session.status });
       await this.events.record(transaction, session, "failed_attempt", {
         verify_session_connection_id: connectionId,
         ip_address: details.ipAddress,
         client_version: details.clientVersion,
-        attempts: session.failedAttempts,
-        max_attempts: session.maxAttempts,
+        attempts,
+        max_attempts: maxAttempts,
         reason: details.reason,
       }, at);
       if (session.status !== previous) await this.events.statusChanged(transaction, session, previous, at);
-      return { counted: true, attempts: session.failedAttempts, maxAttempts: session.maxAttempts, status: session.status };
+      return { counted: true, attempts, maxAttempts, status: session.status };
     });
+  }
+
+  /** One proven key on the connection, its configured key marked verified, and its event. */
+  private async recordKey(transaction: Transaction, session: Session, connectionId: string, proven: ProvenKey, at: Date) {
+    const { manager } = transaction;
+    const { sessionKeyId, key } = proven;
+    const connectionKey = {
+      id: newId(at),
+      connectionId,
+      sessionId: session.id,
+      sessionKeyId,
+      publicKeyAlgorithm: key.algorithm,
+      publicKeySsh: key.ssh,
+      publicKeySha256: key.sha256,
+      publicKeyMd5: key.md5,
+      publicKeyPem: key.pem,
+      verifiedAt: at,
+      createdAt: at,
+    };
+    await manager.insert(ConnectionKey, connectionKey);
+    const keyFields = {
+      public_key_ssh: key.ssh,
+      public_key_pem: key.pem,
+      public_key_md5: key.md5,
+      public_key_sha256: key.sha256,
+      public_key_algorithm: key.algorithm,
+    };
+    const connectionField = { [`${prefixOf(session)}_connection_id`]: connectionId };
+    if (sessionKeyId === null) {
+      await this.events.record(transaction, session, "key_collected", {
+        ...connectionField,
+        collect_session_key_id: connectionKey.id,
+        ...keyFields,
+      }, at);
+      return;
+    }
+    await manager
+      .createQueryBuilder()
+      .update(SessionKey)
+      .set({ verifiedAt: at })
+      .where("id = :sessionKeyId AND verified_at IS NULL", { sessionKeyId })
+      .execute();
+    await this.events.record(transaction, session, "verified", {
+      ...connectionField,
+      verify_session_key_id: sessionKeyId,
+      verify_session_connection_key_id: connectionKey.id,
+      ...keyFields,
+    }, at);
   }
 
   private lockSession(transaction: Transaction, sessionId: string): Promise<Session | null> {

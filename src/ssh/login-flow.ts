@@ -193,11 +193,11 @@ export class LoginFlow {
 
   /** Commits the proven keys once they satisfy the session; later keys of this connection follow one by one. */
   private async recordProvenKeys({ session, connectionId }: Identity & { refusal: null }): Promise<void> {
-    const satisfied = isSatisfied(session.rules, this.provenIds(session));
-    if (!satisfied || this.unrecorded.length === 0 || this.closedReason !== null) return;
+    if (!isSatisfied(session.rules, this.provenIds(session))) return;
+    if (this.unrecorded.length === 0 || this.closedReason !== null) return;
     const keys = this.unrecorded;
     this.unrecorded = [];
-    const outcome = await this.logins.recordProof(connectionId, session.id, keys, satisfied);
+    const outcome = await this.logins.recordProof(connectionId, session.id, keys);
     if (!outcome.recorded) {
       this.closedReason = closedReasonOf(outcome.status);
       return;

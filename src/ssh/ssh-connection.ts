@@ -21,8 +21,9 @@ export interface ConnectionContext {
  * (message, confirmation, result) -> disconnect. Port forwarding (`tcpip`, `openssh.streamlocal`, global
  * `tcpip-forward` requests), agent forwarding, X11 and subsystems such as sftp get no handler, so ssh2
  * 1.17.0 refuses them ("administratively prohibited" / request failure).
+ * Resolves once the connection has closed and its outcome is recorded.
  */
-export function serveConnection(connection: Connection, info: ClientInfo, context: ConnectionContext): void {
+export function serveConnection(connection: Connection, info: ClientInfo, context: ConnectionContext): Promise<void> {
   const { config, logger, deadlines } = context;
   const log = logger.child({ ip: context.ipAddress, clientVersion: info.header.identRaw });
   const flow = new LoginFlow(context.logins, {
@@ -78,10 +79,16 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
       shellOrExec: present,
     });
   });
-  connection.once("close", () => {
-    deadlines.clear();
-    if (confirmTimer) clearTimeout(confirmTimer);
-    flow.finish().catch((error: unknown) => log.error({ err: error }, "SSH connection outcome not recorded"));
+  return new Promise<void>((resolve) => {
+    connection.once("close", () => {
+      deadlines.clear();
+      if (confirmTimer) clearTimeout(confirmTimer);
+      flow
+        .finish()
+        .then(() => log.info({ result: flow.result().kind }, "SSH connection closed"))
+        .catch((error: unknown) => log.error({ err: error }, "SSH connection outcome not recorded"))
+        .finally(resolve);
+    });
   });
 }
 

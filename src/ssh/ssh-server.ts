@@ -64,6 +64,8 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
     maxConnectionsPerIp: config.sshMaxConnectionsPerIp,
   });
   const accepted = new Map<Socket, { ipAddress: string; deadlines: ConnectionDeadlines; connection?: Connection }>();
+  /** Connections whose outcome (a failed attempt at disconnect) is still being recorded. */
+  const outcomes = new Set<Promise<void>>();
 
   const listener = net.createServer({ noDelay: true }, (socket) => {
     const ipAddress = clientAddressOf(socket);
@@ -97,7 +99,9 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
     const entry = accepted.get(socketOf(connection));
     if (!entry) return connection.end();
     entry.connection = connection;
-    serveConnection(connection, info, { logins, config, logger, ipAddress: entry.ipAddress, deadlines: entry.deadlines });
+    const served = serveConnection(connection, info, { logins, config, logger, ipAddress: entry.ipAddress, deadlines: entry.deadlines });
+    outcomes.add(served);
+    void served.finally(() => outcomes.delete(served));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -127,6 +131,7 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
       }, CLOSE_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      await Promise.all(outcomes);
     },
   };
 }

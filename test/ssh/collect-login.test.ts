@@ -35,6 +35,19 @@ describe.each(databaseKinds())("collect sessions over the real OpenSSH client on
     expect(detail.connections[0]?.keys.map((key) => key.publicKeySha256)).toEqual([first.sha256, second.sha256]);
   });
 
+  it("never collects a certificate, only the plain key the client also offers", async () => {
+    const authority = bed.keys.generate("ed25519");
+    const key = bed.keys.generate("ed25519");
+    execFileSync("/usr/bin/ssh-keygen", ["-q", "-s", authority.path, "-I", "test", "-n", "someone", `${key.path}.pub`]);
+    const session = await bed.create("collect", { multiKey: true });
+
+    const result = await bed.ssh(session, { keys: [key], args: ["-o", `CertificateFile=${key.path}-cert.pub`] });
+
+    expect(result.stdout).toBe("Collected 1 key.\n");
+    const detail = await bed.get(session);
+    expect(detail.keys.map((collected) => [collected.publicKeyAlgorithm, collected.publicKeySha256])).toEqual([["ssh-ed25519", key.sha256]]);
+  });
+
   it("collects exactly the first proven key without multi_key", async () => {
     const first = bed.keys.generate("ecdsa");
     const second = bed.keys.generate("ed25519");

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import ssh2 from "ssh2";
+import ssh2, { type ExecOptions } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseKinds } from "../support/databases.js";
 import { freePort } from "../support/processes.js";
@@ -107,8 +107,10 @@ describe.each(databaseKinds())("what an SSH session may not do, on %s", (kind) =
           agentForward: true,
         });
       });
+      // ssh2 1.17.0 reads `agentForward` from the exec options; @types/ssh2 does not list it.
+      const execOptions: ExecOptions & { agentForward: boolean } = { agentForward: true };
       const refusal = await new Promise<Error | undefined>((resolve) => {
-        client.exec("true", { agentForward: true }, (error, channel) => {
+        client.exec("true", execOptions, (error, channel) => {
           channel?.close();
           resolve(error);
         });

@@ -39,6 +39,26 @@ describe.each(databaseKinds())("verify sessions over the real OpenSSH client on 
     });
   });
 
+  it("shows the connection and its matched key in the REST detail", async () => {
+    const key = bed.keys.generate("ed25519");
+    const session = await bed.verifySession([key]);
+    await bed.ssh(session, { keys: [key] });
+
+    const response = await bed.gateway.request("GET", `/api/v1/ssh/verify/sessions/${session.id}/`);
+
+    expect(response.status).toBe(200);
+    expect(response.json.status).toBe("verified");
+    expect(response.json.connections).toEqual([
+      {
+        id: expect.any(String),
+        ip_address: "127.0.0.1",
+        client_version: expect.stringMatching(/^SSH-2\.0-OpenSSH_/),
+        created_at: expect.stringMatching(/Z$/),
+        keys: [expect.objectContaining({ public_key_sha256: key.sha256, verified_at: expect.stringMatching(/Z$/) })],
+      },
+    ]);
+  });
+
   it("verifies with BatchMode=yes, where nothing can be typed", async () => {
     const key = bed.keys.generate("ed25519");
     const session = await bed.verifySession([key]);
