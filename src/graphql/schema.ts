@@ -6,6 +6,7 @@ import { NodeResolver } from "./resolvers/node.resolver.js";
 import { SessionFieldsResolver } from "./resolvers/session-fields.resolver.js";
 import { VerifySessionResolver } from "./resolvers/verify-session.resolver.js";
 import { WebhookFieldsResolver } from "./resolvers/webhook-fields.resolver.js";
+import { WebhookMutationsResolver } from "./resolvers/webhook-mutations.resolver.js";
 
 /** Every resolver class of the API; a new feature (webhooks, subscriptions) adds its resolver here. */
 const RESOLVERS: NonEmptyArray<Function> = [
@@ -14,6 +15,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   NodeResolver,
   SessionFieldsResolver,
   WebhookFieldsResolver,
+  WebhookMutationsResolver,
 ];
 
 /** The schema from the decorated classes; built once per process. */

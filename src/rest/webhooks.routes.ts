@@ -109,7 +109,7 @@ export function webhookOperations(kind: SessionKind, webhooks: WebhooksService):
       errorStatuses: [409],
       handle: async (request) => {
         const input = toWebhookChanges(request.body as WebhookBody);
-        const webhook = await webhooks.create(request.context, kind, sessionIdOf(request), input);
+        const webhook = await webhooks.create(request.context, sessionIdOf(request), input, kind);
         return { status: 201, schema: "Webhook", body: renderWebhook(webhook) };
       },
     },

@@ -49,7 +49,7 @@ export class WebhooksService {
     page: OffsetPage,
   ): Promise<{ items: WebhookView[]; total: number }> {
     return this.database.read(async (manager) => {
-      await this.findSession(manager, context, kind, sessionId);
+      await this.findSession(manager, context, sessionId, kind);
       const [webhooks, total] = await manager.findAndCount(Webhook, {
         where: { sessionId },
         order: { createdAt: "DESC", id: "DESC" },
@@ -60,14 +60,16 @@ export class WebhooksService {
     });
   }
 
-  async create(context: RequestContext, kind: SessionKind, sessionId: string, input: WebhookChanges): Promise<CreatedWebhookView> {
+  /** Adds a webhook to a session of the caller's project (of `kind`, when given: REST names it, GraphQL does not). */
+  async create(context: RequestContext, sessionId: string, input: WebhookChanges, kind?: SessionKind): Promise<CreatedWebhookView> {
+    const { kind: sessionKind } = await this.database.read((manager) => this.findSession(manager, context, sessionId, kind));
     const settings = withWebhookDefaults(withoutNulls(input));
-    const errors = webhookErrors(settings, kind, []);
+    const errors = webhookErrors(settings, sessionKind, []);
     if (errors.length > 0) throw DomainError.invalid(errors);
     await this.checkTarget(settings.url);
     const at = now();
     return this.database.transaction(async (transaction) => {
-      const session = await this.lockSession(transaction, context, kind, sessionId);
+      const session = await this.lockSession(transaction, context, sessionKind, sessionId);
       const count = await transaction.manager.countBy(Webhook, { sessionId });
       if (count >= SESSION_LIMITS.maxWebhooks) {
         throw DomainError.conflict(`a session has at most ${SESSION_LIMITS.maxWebhooks} webhooks`);
@@ -152,9 +154,9 @@ export class WebhooksService {
     });
   }
 
-  private async findSession(manager: EntityManager, context: RequestContext, kind: SessionKind, id: string): Promise<Session> {
-    const session = await manager.findOneBy(Session, { id, projectId: context.projectId, kind });
-    if (!session) throw DomainError.notFound(`${kind} session`);
+  private async findSession(manager: EntityManager, context: RequestContext, id: string, kind?: SessionKind): Promise<Session> {
+    const session = await manager.findOneBy(Session, { id, projectId: context.projectId, ...(kind ? { kind } : {}) });
+    if (!session) throw DomainError.notFound(kind ? `${kind} session` : "session");
     return session;
   }
 
@@ -177,7 +179,7 @@ export class WebhooksService {
     transaction?: Transaction,
   ): Promise<LocatedWebhook> {
     if (scope.sessionId !== undefined && scope.kind !== undefined) {
-      await this.findSession(manager, context, scope.kind, scope.sessionId);
+      await this.findSession(manager, context, scope.sessionId, scope.kind);
     }
     const query = manager
       .createQueryBuilder(Webhook, "w")

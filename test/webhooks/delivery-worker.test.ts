@@ -83,7 +83,7 @@ describe.each(databaseKinds())("webhook delivery on %s", (kind) => {
       reason: "no configured key was proven",
     });
     const second = await logins.openConnection(session.id, "203.0.113.10", "SSH-2.0-OpenSSH_10.0");
-    await logins.recordProof(second.connectionId as string, session.id, [{ sessionKeyId: session.keys[0].id, key: key.parsed }], true);
+    await logins.recordProof(second.connectionId as string, session.id, [{ sessionKeyId: session.keys[0].id, key: key.parsed }]);
 
     const received = await receiver.waitFor((requests) => requests.length === 5);
     const byEvent = (event: string) => received.filter((request) => request.json.event === event).map((request) => request.json);
@@ -152,7 +152,7 @@ describe.each(databaseKinds())("webhook delivery on %s", (kind) => {
     const { session, key } = await createSessionWithWebhooks(gateway, context, "collect", [{ url: receiver.url("/collect") }]);
     const logins = gateway.services.sshLogins;
     const opened = await logins.openConnection(session.id, "198.51.100.4", "SSH-2.0-OpenSSH_9.6");
-    await logins.recordProof(opened.connectionId as string, session.id, [{ sessionKeyId: null, key: key.parsed }], true);
+    await logins.recordProof(opened.connectionId as string, session.id, [{ sessionKeyId: null, key: key.parsed }]);
 
     const received = await receiver.waitFor((requests) => requests.length === 3);
     const envelope = (event: string) => received.find((request) => request.json.event === event)?.json;

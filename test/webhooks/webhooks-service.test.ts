@@ -33,7 +33,7 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
 
   it("creates a webhook with the defaults of SPEC §7 and shows its secret only in the create response", async () => {
     const session = await newSession();
-    const created = await gateway.services.webhooks.create(context, "verify", session.id, { url: receiver.url() });
+    const created = await gateway.services.webhooks.create(context, session.id, { url: receiver.url() }, "verify");
     expect(created).toMatchObject({
       url: receiver.url(),
       method: "post",
@@ -53,7 +53,7 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
 
   it("reports every rule a webhook breaks at once, with field paths", async () => {
     const session = await newSession("collect");
-    const attempt = gateway.services.webhooks.create(context, "collect", session.id, {
+    const attempt = gateway.services.webhooks.create(context, session.id, {
       url: "ftp://example.com",
       method: "get" as never,
       headers: { "Webhook-Signature": ["forged"] },
@@ -61,7 +61,7 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
       retries: 21,
       initialBackoff: 0,
       backoffMultiplier: 11,
-    });
+    }, "collect");
     await expect(attempt).rejects.toMatchObject({
       code: "INVALID_INPUT",
       errors: [
@@ -78,13 +78,13 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
 
   it("finds a webhook only within the caller's project, the session named and its kind", async () => {
     const session = await newSession();
-    const { id } = await gateway.services.webhooks.create(context, "verify", session.id, { url: receiver.url() });
+    const { id } = await gateway.services.webhooks.create(context, session.id, { url: receiver.url() }, "verify");
     const notFound = { code: "NOT_FOUND" };
     await expect(gateway.services.webhooks.get(otherProject, id)).rejects.toMatchObject(notFound);
     await expect(gateway.services.webhooks.get(context, id, { sessionId: session.id, kind: "collect" })).rejects.toMatchObject(notFound);
     const elsewhere = await newSession();
     await expect(gateway.services.webhooks.get(context, id, { sessionId: elsewhere.id, kind: "verify" })).rejects.toMatchObject(notFound);
-    await expect(gateway.services.webhooks.create(otherProject, "verify", session.id, { url: receiver.url() })).rejects.toMatchObject({
+    await expect(gateway.services.webhooks.create(otherProject, session.id, { url: receiver.url() }, "verify")).rejects.toMatchObject({
       code: "NOT_FOUND",
       message: "verify session not found",
     });
@@ -94,11 +94,11 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
 
   it("updates only the fields given; null restores a default; the result must still satisfy every rule", async () => {
     const session = await newSession();
-    const created = await gateway.services.webhooks.create(context, "verify", session.id, {
+    const created = await gateway.services.webhooks.create(context, session.id, {
       url: receiver.url(),
       retries: 5,
       events: ["verified"],
-    });
+    }, "verify");
     const updated = await gateway.services.webhooks.update(context, created.id, { method: "patch", retries: null });
     expect(updated).toMatchObject({ url: receiver.url(), method: "patch", retries: 0, events: ["verified"] });
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(created.updatedAt.getTime());
@@ -115,9 +115,9 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
   it("allows at most 20 webhooks on a session", async () => {
     const session = await newSession("collect");
     for (let index = 0; index < 20; index++) {
-      await gateway.services.webhooks.create(context, "collect", session.id, { url: receiver.url(`/${index}`) });
+      await gateway.services.webhooks.create(context, session.id, { url: receiver.url(`/${index}`) }, "collect");
     }
-    await expect(gateway.services.webhooks.create(context, "collect", session.id, { url: receiver.url() })).rejects.toMatchObject({
+    await expect(gateway.services.webhooks.create(context, session.id, { url: receiver.url() }, "collect")).rejects.toMatchObject({
       code: "CONFLICT",
       message: "a session has at most 20 webhooks",
     });
@@ -194,8 +194,8 @@ describe.each(databaseKinds())("webhook targets with private addresses refused, 
       code: "INVALID_INPUT",
       errors: [{ path: ["url"], message: "169.254.169.254 is a private or loopback address, which is not allowed", value: "http://169.254.169.254/latest" }],
     };
-    await expect(gateway.services.webhooks.create(context, "collect", session.id, { url: "http://169.254.169.254/latest" })).rejects.toMatchObject(refused);
-    const { id } = await gateway.services.webhooks.create(context, "collect", session.id, { url: "http://93.184.216.34/hook" });
+    await expect(gateway.services.webhooks.create(context, session.id, { url: "http://169.254.169.254/latest" }, "collect")).rejects.toMatchObject(refused);
+    const { id } = await gateway.services.webhooks.create(context, session.id, { url: "http://93.184.216.34/hook" }, "collect");
     await expect(gateway.services.webhooks.update(context, id, { url: "http://169.254.169.254/latest" })).rejects.toMatchObject(refused);
   });
 });
