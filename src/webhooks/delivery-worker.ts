@@ -16,6 +16,8 @@ export interface DeliveryWorkerOptions {
   leaseMs?: number;
   timeoutMs?: number;
   concurrency?: number;
+  /** Told the outcome of every attempt made (for metrics); interrupted attempts are not attempts. */
+  onAttempt?: (succeeded: boolean) => void;
 }
 
 const DEFAULTS = { pollIntervalMs: 1000, leaseMs: 30_000, timeoutMs: 10_000, concurrency: 8 };
@@ -26,7 +28,8 @@ const DEFAULTS = { pollIntervalMs: 1000, leaseMs: 30_000, timeoutMs: 10_000, con
  */
 export class DeliveryWorker {
   private readonly workerId = randomUUID();
-  private readonly settings: Required<Omit<DeliveryWorkerOptions, "logger">>;
+  private readonly settings: Required<Omit<DeliveryWorkerOptions, "logger" | "onAttempt">>;
+  private readonly onAttempt: (succeeded: boolean) => void;
   private readonly logger: Logger;
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
@@ -43,6 +46,7 @@ export class DeliveryWorker {
     options: DeliveryWorkerOptions,
   ) {
     this.logger = options.logger.child({ component: "webhook-worker" });
+    this.onAttempt = options.onAttempt ?? (() => {});
     this.settings = {
       allowPrivate: options.allowPrivate,
       lookup: options.lookup ?? systemLookup,
@@ -154,6 +158,7 @@ export class DeliveryWorker {
       this.interrupted.push(delivery);
       return;
     }
+    this.onAttempt(result.succeeded);
     const log = { invocation: delivery.invocationId, webhook: delivery.webhook.id, attempt: delivery.attempt };
     if (result.succeeded) this.logger.debug({ ...log, status: result.responseStatus }, "webhook delivered");
     else this.logger.info({ ...log, status: result.responseStatus, error: result.error }, "webhook attempt failed");
