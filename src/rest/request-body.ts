@@ -23,10 +23,16 @@ function isJsonContentType(contentType: string | undefined): boolean {
 async function readLimited(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    // The client went away mid-body: nothing to process, and nobody to read a 500.
+    throw new HttpProblem(400, "the request body was not received completely");
   }
   return Buffer.concat(chunks);
 }
