@@ -22,9 +22,9 @@ describe.each(databaseKinds())("two service processes delivering from one outbox
     const receiver = await WebhookReceiver.start((request) => {
       if (request.path.startsWith("/flaky/") && !firstAttemptAt.has(request.path)) {
         firstAttemptAt.add(request.path);
-        return { status: 500, delayMs: 100 };
+        return { status: 500, delayMs: 250 };
       }
-      return { status: 204, delayMs: 100 };
+      return { status: 204, delayMs: 250 };
     });
     const seeder = await connectWithoutWorker(database.url, apiKey);
     const processes: ServiceProcess[] = [];
