@@ -164,7 +164,9 @@ export class SshLoginsService {
       }
       const session = await this.lockSession(transaction, sessionId);
       if (!session) return { recorded: false, status: null };
-      for (const key of keys) await this.recordKey(transaction, session, connectionId, key, at);
+      // Same timestamp for all: sorted ids keep the keys in the order they were proven.
+      const ids = keys.map(() => newId(at)).sort();
+      for (const [index, key] of keys.entries()) await this.recordKey(transaction, session, connectionId, key, ids[index]!, at);
       if (session.status !== before.status) await this.events.statusChanged(transaction, session, before.status, at);
       return { recorded: true, status: session.status };
     });
@@ -210,11 +212,11 @@ export class SshLoginsService {
   }
 
   /** One proven key on the connection, its configured key marked verified, and its event. */
-  private async recordKey(transaction: Transaction, session: Session, connectionId: string, proven: ProvenKey, at: Date) {
+  private async recordKey(transaction: Transaction, session: Session, connectionId: string, proven: ProvenKey, id: string, at: Date) {
     const { manager } = transaction;
     const { sessionKeyId, key } = proven;
     const connectionKey = {
-      id: newId(at),
+      id,
       connectionId,
       sessionId: session.id,
       sessionKeyId,

@@ -122,6 +122,21 @@ describe.each(databaseKinds())("collect sessions over the real OpenSSH client on
     expect(detail.keys.map((collected) => collected.publicKeySha256)).toEqual([key.sha256]);
   });
 
+  it("collects at most SSH_MAX_KEY_OFFERS keys on one connection", async () => {
+    const limited = await startSshTestBed(kind, { SSH_MAX_KEY_OFFERS: "2" });
+    try {
+      const offered = [limited.keys.generate("ed25519"), limited.keys.generate("ed25519"), limited.keys.generate("ed25519")];
+      const session = await limited.create("collect", { multiKey: true });
+
+      const result = await limited.ssh(session, { keys: offered });
+
+      expect(result.stdout).toBe("Collected 2 keys.\n");
+      expect((await limited.get(session)).keys.map((key) => key.publicKeySha256)).toEqual([offered[0]!.sha256, offered[1]!.sha256]);
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it("refuses an expired collect session", async () => {
     const key = bed.keys.generate("ed25519");
     const session = await bed.create("collect", { timeout: 1 });

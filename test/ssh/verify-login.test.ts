@@ -14,8 +14,14 @@ describe.each(databaseKinds())("verify sessions over the real OpenSSH client on 
     await bed?.stop();
   });
 
-  it.each<KeyType>(["ed25519", "ecdsa", "rsa"])("verifies a person who holds the configured %s key", async (type) => {
-    const key = bed.keys.generate(type);
+  it.each<[string, KeyType, number | undefined]>([
+    ["ssh-ed25519", "ed25519", undefined],
+    ["ecdsa-sha2-nistp256", "ecdsa", 256],
+    ["ecdsa-sha2-nistp384", "ecdsa", 384],
+    ["ecdsa-sha2-nistp521", "ecdsa", 521],
+    ["ssh-rsa (2048 bits)", "rsa", 2048],
+  ])("verifies a person who holds the configured %s key", async (_name, type, bits) => {
+    const key = bed.keys.generate(type, bits);
     const session = await bed.verifySession([key], { maxAttempts: 3 });
 
     const result = await bed.ssh(session, { keys: [key] });

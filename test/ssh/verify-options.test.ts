@@ -87,6 +87,19 @@ describe.each(databaseKinds())("verify session options over the real OpenSSH cli
       expect(detail.connections[0]?.keys).toHaveLength(1);
     });
 
+    it("records every proven key of a multi_key session only after the y", async () => {
+      const first = bed.keys.generate("ed25519");
+      const second = bed.keys.generate("ecdsa");
+      const session = await bed.verifySession([first, second], { mustConfirm: true, multiKey: true });
+
+      const result = await bed.ssh(session, { keys: [first, second], args: ["-tt"], input: "y" });
+
+      expect(result.stdout).toContain("Press y to confirm: y\r\nVerified.\r\n");
+      const detail = await bed.get(session);
+      expect(detail.status).toBe("verified");
+      expect(detail.connections[0]?.keys.map((proven) => proven.publicKeySha256)).toEqual([first.sha256, second.sha256]);
+    });
+
     it("does not verify on any other key press, and counts a failed attempt", async () => {
       const key = bed.keys.generate("ed25519");
       const session = await bed.verifySession([key], { mustConfirm: true, maxAttempts: 2 });

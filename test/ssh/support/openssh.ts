@@ -21,10 +21,12 @@ export class KeyRing {
   readonly directory = mkdtempSync(path.join(tmpdir(), "sshverify-keys-"));
   private count = 0;
 
-  generate(type: KeyType): TestKey {
+  /** `bits` defaults to 2048 for RSA and 256 for ecdsa. */
+  generate(type: KeyType, bits?: number): TestKey {
     const file = path.join(this.directory, `${type}-${++this.count}`);
-    const bits = type === "rsa" ? ["-b", "2048"] : type === "ecdsa" ? ["-b", "256"] : [];
-    execFileSync("/usr/bin/ssh-keygen", ["-q", "-t", type, ...bits, "-N", "", "-C", `test-${this.count}`, "-f", file]);
+    const size = bits ?? (type === "rsa" ? 2048 : type === "ecdsa" ? 256 : undefined);
+    const sizeArgs = size === undefined ? [] : ["-b", String(size)];
+    execFileSync("/usr/bin/ssh-keygen", ["-q", "-t", type, ...sizeArgs, "-N", "", "-C", `test-${this.count}`, "-f", file]);
     return {
       path: file,
       publicKey: readFileSync(`${file}.pub`, "utf8").trim(),
