@@ -1,5 +1,5 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { koaMiddleware } from "@as-integrations/koa";
 import { bodyParser } from "@koa/bodyparser";
 import type { GraphQLSchema } from "graphql";
@@ -72,8 +72,9 @@ export async function startGraphqlServer(dependencies: GraphqlDependencies): Pro
     formatError: createErrorFormatter(logger),
     includeStacktraceInErrorResponses: false,
     introspection: true,
-    // The default landing page loads a sandbox from a CDN; this API serves JSON only.
-    plugins: [ApolloServerPluginLandingPageDisabled(), signInAfterLimits()],
+    // The default landing page loads a sandbox from a CDN; this API serves JSON only. Cache hints are unused,
+    // and the cache-control plugin would wrap every field resolver.
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), signInAfterLimits()],
   });
   await apollo.start();
 

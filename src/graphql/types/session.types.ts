@@ -55,7 +55,7 @@ export abstract class Session extends Node {
   webhooks: Webhook[];
 }
 
-@ObjectType({ implements: [Node, Session], description: "Proves that a person holds one (or all) of its keys." })
+@ObjectType({ implements: [Node, Session], simpleResolvers: true, description: "Proves that a person holds one (or all) of its keys." })
 export class VerifySession extends Session {
   @Field(() => VerifySessionStatus)
   status: VerifySessionStatus;
@@ -67,7 +67,7 @@ export class VerifySession extends Session {
   maxAttempts: number;
 }
 
-@ObjectType({ implements: [Node, Session], description: "Collects the public keys a person's SSH client holds." })
+@ObjectType({ implements: [Node, Session], simpleResolvers: true, description: "Collects the public keys a person's SSH client holds." })
 export class CollectSession extends Session {
   @Field(() => CollectSessionStatus)
   status: CollectSessionStatus;
