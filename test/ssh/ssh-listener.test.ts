@@ -142,6 +142,16 @@ describe.each(databaseKinds())("the SSH listener on %s", (kind) => {
     afterwards.destroy();
   });
 
+  it("drops a client that does not speak SSH, and goes on serving", async () => {
+    const connection = await connectRaw(bed.gateway.sshPort);
+    connection.send("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
+    await connection.closed;
+
+    const key = bed.keys.generate("ed25519");
+    const session = await bed.verifySession([key]);
+    expect((await bed.ssh(session, { keys: [key] })).stdout).toBe("Verified.\n");
+  });
+
   it("closes a connection that has not authenticated SSH_LOGIN_GRACE_SECONDS after its first byte", async () => {
     const connection = await connectRaw(bed.gateway.sshPort);
     connection.send("SSH-2.0-SlowClient\r\n");

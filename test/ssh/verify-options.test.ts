@@ -221,4 +221,17 @@ describe.each(databaseKinds())("verify session options over the real OpenSSH cli
     expect(deletedResult.code).toBe(255);
     expect(unknownResult.code).toBe(255);
   });
+
+  it.each([
+    ["upper case", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
+    ["far too long", "a".repeat(2000)],
+    ["not base32", "root"],
+  ])("refuses a user name that cannot be an identifier (%s) with the same line", async (_case, user) => {
+    const key = bed.keys.generate("ed25519");
+
+    const result = await bed.ssh(user, { keys: [key] });
+
+    expect(result.stderr).toContain("This SSH login is not valid: no session has this identifier.\n");
+    expect(result.code).toBe(255);
+  });
 });
