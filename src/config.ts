@@ -29,6 +29,10 @@ export interface Config {
   retentionDays: number;
   connectionIpRetentionDays: number;
   invocationRetentionDays: number;
+  /** How often each instance looks for pending sessions past their expiry. */
+  expirySweepIntervalSeconds: number;
+  /** On SIGTERM, how long connections may take to finish before they are closed. */
+  shutdownGraceSeconds: number;
 }
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -76,6 +80,8 @@ export function loadConfig(env: Environment = process.env): Config {
     retentionDays: read.integer("RETENTION_DAYS", 0, 0),
     connectionIpRetentionDays: read.integer("CONNECTION_IP_RETENTION_DAYS", 0, 0),
     invocationRetentionDays: read.integer("INVOCATION_RETENTION_DAYS", 0, 0),
+    expirySweepIntervalSeconds: read.integer("EXPIRY_SWEEP_INTERVAL_SECONDS", 5, 1, 3600),
+    shutdownGraceSeconds: read.integer("SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
   };
 }
 

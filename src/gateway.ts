@@ -4,10 +4,15 @@ import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
 import { startGraphqlServer } from "./graphql/graphql-server.js";
 import { createHttpApp } from "./http/app.js";
+import { trackHttpConnections } from "./http/http-drain.js";
+import { GatewayMetrics } from "./http/metrics.js";
+import { RateLimiter } from "./http/rate-limit.js";
 import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";
+import { startExpirySweeper } from "./services/expiry-sweeper.js";
 import { createServices, type ServiceOptions, type Services } from "./services/index.js";
 import { createGatewayPubSub } from "./services/pubsub.js";
+import { RetentionService, startRetentionPurge } from "./services/retention.service.js";
 import { startSshServer } from "./ssh/ssh-server.js";
 import { DeliveryWorker } from "./webhooks/delivery-worker.js";
 
@@ -18,24 +23,34 @@ export interface Gateway {
   readonly httpUrl: string;
   readonly httpPort: number;
   readonly sshPort: number;
+  readonly metrics: GatewayMetrics;
+  /** Stops accepting, drains HTTP, WebSocket and SSH within SHUTDOWN_GRACE_SECONDS, then closes the rest. */
   stop(): Promise<void>;
 }
+
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 /** What only code can pass: tests inject name resolution for the webhook address guard. */
 export type GatewayOptions = ServiceOptions;
 
 /**
- * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP -> SSH.
+ * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP -> SSH ->
+ * background tasks (expiry sweeper, retention purge).
  * Used by `main.ts` and by the tests, which start whole gateways on free ports.
  */
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const database = await Database.connect(config.databaseUrl);
   const stops: Array<() => Promise<void>> = [() => database.close()];
+  // Listeners that hold client connections: drained together, within the grace period, before anything else.
+  const drains: Array<(graceMs: number) => Promise<void>> = [];
   try {
     const applied = await database.migrate();
     if (applied.length > 0) logger.info({ migrations: applied }, "migrations applied");
-    const pubSub = createGatewayPubSub(config.redisUrl);
+    const pubSub = createGatewayPubSub(config.redisUrl, logger);
     stops.unshift(() => pubSub.close());
+    const metrics = new GatewayMetrics();
+    const rateLimiter = RateLimiter.create(config.rateLimitPerMinute, config.redisUrl, logger);
+    stops.unshift(() => rateLimiter.close());
     const services = createServices(database, config, pubSub, options);
     const webhookWorker = new DeliveryWorker(services.webhookDeliveries, {
       allowPrivate: config.webhookAllowPrivate,
@@ -52,26 +67,35 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
 
     // sshCommand shows the port the SSH server is bound to, known only once it listens (SSH_PORT=0 in tests).
     let boundSshPort = config.sshPort;
-    const graphql = await startGraphqlServer({ services, config, logger, sshPort: () => boundSshPort });
+    const graphql = await startGraphqlServer({
+      services,
+      config,
+      logger,
+      sshPort: () => boundSshPort,
+      limitRate: (projectId) => rateLimiter.consume(projectId),
+    });
     stops.unshift(() => graphql.stop());
     const httpServer = http.createServer();
-    const app = createHttpApp({ config, services, logger, readinessChecks: [], graphql: graphql.middleware });
+    const httpConnections = trackHttpConnections(httpServer);
+    const readinessChecks: Record<string, () => Promise<boolean>> = config.redisUrl ? { redis: () => pubSub.isReachable() } : {};
+    const app = createHttpApp({ config, services, logger, readinessChecks, graphql: graphql.middleware, metrics, rateLimiter });
     httpServer.on("request", app.callback());
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
-    stops.unshift(
-      () =>
-        new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeIdleConnections();
-        }),
-    );
+    drains.push((graceMs) => httpConnections.drain(graceMs));
     const httpPort = (httpServer.address() as AddressInfo).port;
     const sshServer = await startSshServer({ config, logins: services.sshLogins, hostKeys, logger });
-    stops.unshift(() => sshServer.close());
+    drains.push(() => sshServer.close());
     boundSshPort = sshServer.port;
+    const sweeper = startExpirySweeper(services.sessions, config.expirySweepIntervalSeconds * 1000, logger);
+    stops.unshift(() => sweeper.stop());
+    const retention = new RetentionService(database, config);
+    if (retention.enabled) {
+      const purge = startRetentionPurge(retention, RETENTION_INTERVAL_MS, logger);
+      stops.unshift(() => purge.stop());
+    }
     const visibleHost = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
     return {
       config,
@@ -79,14 +103,17 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       hostKeys,
       httpPort,
       sshPort: sshServer.port,
+      metrics,
       httpUrl: `http://${visibleHost.includes(":") ? `[${visibleHost}]` : visibleHost}:${httpPort}`,
       stop: async () => {
         // Deliveries in flight are handed back first, while the database is certainly still open.
         await webhookWorker.stop();
+        await Promise.all(drains.map((drain) => drain(config.shutdownGraceSeconds * 1000)));
         for (const stop of stops) await stop();
       },
     };
   } catch (error) {
+    await Promise.all(drains.map((drain) => drain(0).catch(() => undefined)));
     for (const stop of stops) await stop().catch(() => undefined);
     throw error;
   }

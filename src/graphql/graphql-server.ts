@@ -28,6 +28,8 @@ export interface GraphqlDependencies {
   logger: Logger;
   /** The SSH server's public port; the gateway knows the bound one when SSH_PORT=0. */
   sshPort: () => number;
+  /** RATE_LIMIT_PER_MINUTE: counts the caller's operation; throws DomainError RATE_LIMITED past the limit. */
+  limitRate(projectId: string): Promise<void>;
 }
 
 export interface GraphqlServer {
@@ -41,10 +43,10 @@ export interface GraphqlServer {
 }
 
 /**
- * Order per operation: parse (token cap) -> validate (depth) -> cost -> API key -> execute. A query refused by a
- * limit never reaches the database, not even for its API key.
+ * Order per operation: parse (token cap) -> validate (depth) -> cost -> API key -> rate limit -> execute. A query
+ * refused by a limit never reaches the database, not even for its API key.
  */
-function signInAfterLimits(): ApolloServerPlugin<GraphqlContext> {
+function signInAfterLimits(limitRate: GraphqlDependencies["limitRate"]): ApolloServerPlugin<GraphqlContext> {
   return {
     async requestDidStart() {
       return {
@@ -52,6 +54,7 @@ function signInAfterLimits(): ApolloServerPlugin<GraphqlContext> {
           checkQueryCost(schema, document, operationName, request.variables);
           try {
             await contextValue.signIn(request.http?.headers.get("x-api-key"));
+            await limitRate(contextValue.caller.projectId);
           } catch (error) {
             throw error instanceof DomainError ? toGraphqlError(error, { request: true }) : error;
           }
@@ -63,7 +66,7 @@ function signInAfterLimits(): ApolloServerPlugin<GraphqlContext> {
 
 /** Starts Apollo (it must be started before its middleware exists) over the schema built from the resolvers. */
 export async function startGraphqlServer(dependencies: GraphqlDependencies): Promise<GraphqlServer> {
-  const { services, config, logger, sshPort } = dependencies;
+  const { services, config, logger, sshPort, limitRate } = dependencies;
   const schema = buildGatewaySchema();
   const apollo = new ApolloServer<GraphqlContext>({
     schema,
@@ -74,7 +77,7 @@ export async function startGraphqlServer(dependencies: GraphqlDependencies): Pro
     introspection: true,
     // The default landing page loads a sandbox from a CDN; this API serves JSON only. Cache hints are unused,
     // and the cache-control plugin would wrap every field resolver.
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), signInAfterLimits()],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), signInAfterLimits(limitRate)],
   });
   await apollo.start();
 

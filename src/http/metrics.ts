@@ -110,10 +110,11 @@ export class GatewayMetrics {
 }
 
 /**
- * The route label of a request: the router's pattern (`/api/v1/verify-sessions/:id`) rather than the
- * path, so ids do not multiply the series.
+ * The route label of a request: the pattern its router matched (`ctx.state.route`, or @koa/router's
+ * `_matchedRoute`) rather than the path, so ids do not multiply the series.
  */
-export function routeLabel(context: { path: string; _matchedRoute?: unknown }): string {
+export function routeLabel(context: { path: string; _matchedRoute?: unknown; state?: { route?: unknown } }): string {
+  if (typeof context.state?.route === "string") return context.state.route;
   if (typeof context._matchedRoute === "string") return context._matchedRoute;
   if (FIXED_ROUTES.has(context.path)) return context.path;
   if (context.path === "/docs" || context.path.startsWith("/docs/")) return "/docs";

@@ -1,5 +1,6 @@
 import type { Middleware } from "koa";
 import type { Config } from "../config.js";
+import type { RateLimiter } from "../http/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services/index.js";
 import { authInfoOperations } from "./auth-info.routes.js";
@@ -15,6 +16,7 @@ export interface RestApiDependencies {
   config: Config;
   services: Services;
   logger: Logger;
+  rateLimiter: RateLimiter;
 }
 
 /**
@@ -35,13 +37,14 @@ export function restOperations(services: Services): RestOperation[] {
 
 /** The REST layer (`/api/v1/...`) with its documentation (`/openapi.json`, `/docs`, `/schemas/<Name>.json`). */
 export function createRestApi(dependencies: RestApiDependencies): Middleware {
-  const { config, services, logger } = dependencies;
+  const { config, services, logger, rateLimiter } = dependencies;
   const schemas = SchemaRegistry.load();
   const operations = restOperations(services);
   const router = createRestRouter({
     operations,
     schemas,
     authenticate: (apiKey) => services.apiKeys.authenticate(apiKey),
+    limitRate: (projectId) => rateLimiter.consume(projectId),
     publicUrl: config.publicUrl,
     logger,
   });

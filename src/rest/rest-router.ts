@@ -1,5 +1,6 @@
 import type { Context, Middleware } from "koa";
 import { DomainError } from "../domain/errors.js";
+import type { ClientAddressState } from "../http/client-address.js";
 import type { Logger } from "../logger.js";
 import { HttpProblem, problemBody, problemFromDomainError } from "./problem-details.js";
 import { checkDeclaredLength, readJsonBody } from "./request-body.js";
@@ -12,6 +13,8 @@ export interface RestRouterDependencies {
   schemas: SchemaRegistry;
   /** `x-api-key` -> the caller; throws DomainError UNAUTHENTICATED. */
   authenticate(apiKey: string): Promise<CallerContext>;
+  /** RATE_LIMIT_PER_MINUTE: counts the caller's request; throws DomainError RATE_LIMITED past the limit. */
+  limitRate(projectId: string): Promise<void>;
   /** PUBLIC_URL; when null, `$schema` URLs use the request's origin. */
   publicUrl: string | null;
   logger: Logger;
@@ -86,7 +89,10 @@ export function createRestRouter(dependencies: RestRouterDependencies): Middlewa
     try {
       checkDeclaredLength(context.req);
       const { operation, values: pathValues } = findOperation(context);
+      // The route pattern labels the request in metrics and logs, so ids do not multiply the series.
+      context.state.route = operation.path;
       const caller = await dependencies.authenticate(context.get("x-api-key"));
+      await dependencies.limitRate(caller.projectId);
       const rawBody = operation.requestBody ? await readJsonBody(context.req) : undefined;
       const { values, errors } = readParameters(operation.parameters ?? [], pathValues, context.query, schemas);
       let body = rawBody;
@@ -104,11 +110,14 @@ export function createRestRouter(dependencies: RestRouterDependencies): Middlewa
 }
 
 /**
- * The base of `$schema` URLs: PUBLIC_URL when set, else the request's own scheme and host (Koa 3's
- * `origin` is the Origin header). A Host that is not a plain host[:port] is not repeated.
+ * The base of `$schema` URLs: PUBLIC_URL when set, else the origin the client-address middleware worked out
+ * (X-Forwarded-* from TRUSTED_PROXIES), else the request's own scheme and host (Koa 3's `origin` is the
+ * Origin header). A Host that is not a plain host[:port] is not repeated.
  */
 export function baseUrlOf(context: Context, publicUrl: string | null): string {
   if (publicUrl) return publicUrl;
+  const { origin } = context.state as Partial<ClientAddressState>;
+  if (origin) return origin;
   const host = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(context.host) ? context.host : "localhost";
   return `${context.protocol}://${host}`;
 }

@@ -16,7 +16,7 @@ export function startExpirySweeper(
 ): PeriodicTask {
   return startPeriodicTask(
     "expiry-sweeper",
-    intervalMs,
+    { intervalMs, firstRunAfterMs: intervalMs },
     async () => {
       let total = 0;
       // A full batch means more may be due: keep going until the backlog is gone.

@@ -2,6 +2,7 @@ import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
 import { Redis } from "ioredis";
 import type { SessionKind, SessionStatus } from "../domain/session-rules.js";
+import type { Logger } from "../logger.js";
 import type { SessionDetail } from "./session-views.js";
 
 /** A status change, published as a snapshot so no subscriber needs to read the database. */
@@ -34,16 +35,53 @@ export type Topics = {
   "session-event:session": [sessionId: string, event: SessionEvent];
 };
 
-export type GatewayPubSub = PubSub<Topics> & { close(): Promise<void> };
+export type GatewayPubSub = PubSub<Topics> & {
+  /** Whether the shared stream (Redis) answers; always true in-process. For /readyz. */
+  isReachable(): Promise<boolean>;
+  close(): Promise<void>;
+};
+
+/** A readiness probe must answer even while Redis is gone and ioredis keeps reconnecting. */
+const PING_TIMEOUT_MS = 1_000;
+
+/** Logs the start and the end of an outage, not each of ioredis's reconnect attempts. */
+function watchConnection(client: Redis, role: string, logger: Logger | undefined): void {
+  let down = false;
+  client.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    logger?.warn({ err: error, redis: role }, "Redis connection lost; reconnecting");
+  });
+  client.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger?.info({ redis: role }, "Redis connection restored");
+  });
+}
 
 /** In-process by default; Redis when `redisUrl` is set, so several instances share one stream of events. */
-export function createGatewayPubSub(redisUrl: string | null): GatewayPubSub {
-  if (!redisUrl) return Object.assign(createPubSub<Topics>(), { close: async () => {} });
+export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): GatewayPubSub {
+  if (!redisUrl) return Object.assign(createPubSub<Topics>(), { isReachable: async () => true, close: async () => {} });
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  watchConnection(publishClient, "publish", logger);
+  watchConnection(subscribeClient, "subscribe", logger);
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
   const pubSub = createPubSub<Topics>({ eventTarget });
   return Object.assign(pubSub, {
+    isReachable: async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
+      const pinged = Promise.all([publishClient.ping(), subscribeClient.ping()]).then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([pinged, timedOut]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     close: async () => {
       publishClient.disconnect();
       subscribeClient.disconnect();

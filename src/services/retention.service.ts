@@ -104,7 +104,7 @@ function cutoff(at: Date, days: number): Date {
 export function startRetentionPurge(retention: RetentionService, intervalMs: number, logger: Logger): PeriodicTask {
   return startPeriodicTask(
     "retention",
-    intervalMs,
+    { intervalMs, firstRunAfterMs: 0 },
     async () => {
       const report = await retention.purge();
       if (report.sessions + report.connectionIps + report.invocations > 0) logger.info({ purged: report }, "retention purge");

@@ -38,6 +38,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, string
     BOOTSTRAP_API_KEY: `test_${randomBytes(16).toString("hex")}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     WEBHOOK_ALLOW_PRIVATE: "true",
+    // The expiry sweeper's queries would land in tests that count SQL statements; tests of expiry set it lower.
+    EXPIRY_SWEEP_INTERVAL_SECONDS: "3600",
     ...(process.env.TEST_REDIS_URL ? { REDIS_URL: process.env.TEST_REDIS_URL } : {}),
     ...overrides,
   });
