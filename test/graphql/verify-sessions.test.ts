@@ -269,6 +269,13 @@ describe.each(databaseKinds())("verify sessions over GraphQL on %s", (kind) => {
     expect(response.status).toBe(400);
     expect(response.json.errors[0].extensions.code).toBe("BAD_REQUEST");
   });
+
+  it("answers a body over 1 MiB with 413 and a GraphQL error", async () => {
+    const query = `{ verifySessions { totalCount } } ${"#".repeat(1024 * 1024)}`;
+    const response = await gateway.request("POST", "/graphql", { body: { query } });
+    expect(response.status).toBe(413);
+    expect(response.json.errors).toEqual([{ message: "request body is larger than 1 MiB", extensions: { code: "BAD_REQUEST" } }]);
+  });
 });
 
 describe("the ssh command with PUBLIC_SSH_HOST", () => {
