@@ -52,11 +52,13 @@ export function toGraphqlError(error: DomainError, options: { request?: boolean 
       (fieldError): GraphqlInputError => ({ location: renderInputPath(fieldError.path), message: fieldError.message, value: fieldError.value }),
     );
   }
-  if (error.retryAfterSeconds !== undefined) extensions.retryAfter = error.retryAfterSeconds;
+  // Whole seconds, at least one, as REST's Retry-After.
+  const retryAfter = error.retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(error.retryAfterSeconds));
+  if (retryAfter !== undefined) extensions.retryAfter = retryAfter;
   if (options.request && code === "UNAUTHENTICATED") extensions.http = { status: 401 };
   if (options.request && code === "RATE_LIMITED") {
     const headers = new HeaderMap();
-    if (error.retryAfterSeconds !== undefined) headers.set("retry-after", String(error.retryAfterSeconds));
+    if (retryAfter !== undefined) headers.set("retry-after", String(retryAfter));
     extensions.http = { status: 429, headers };
   }
   return new GraphQLError(error.message, { extensions });
