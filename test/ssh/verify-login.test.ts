@@ -114,7 +114,7 @@ describe.each(databaseKinds())("verify sessions over the real OpenSSH client on 
 
     expect(result.stderr).toContain("Permission denied (publickey,keyboard-interactive)");
     expect(result.code).toBe(255);
-    await expect.poll(async () => (await bed.get(session)).failedAttempts).toBe(1);
+    await expect.poll(async () => (await bed.get(session)).failedAttempts, { timeout: 5000 }).toBe(1);
     expect((await bed.get(session)).status).toBe("pending");
   });
 
