@@ -56,6 +56,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       allowPrivate: config.webhookAllowPrivate,
       lookup: options.dnsLookup,
       logger,
+      onAttempt: (succeeded) => metrics.recordWebhookDelivery(succeeded ? "succeeded" : "failed"),
     });
     webhookWorker.start();
     stops.unshift(() => webhookWorker.stop());

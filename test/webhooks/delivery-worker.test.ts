@@ -66,6 +66,22 @@ describe.each(databaseKinds())("webhook delivery on %s", (kind) => {
     expect(second.receivedAt.getTime() - first.receivedAt.getTime()).toBeGreaterThanOrEqual(1000);
   });
 
+  it("counts every attempt in /metrics by result", async () => {
+    const deliveries = async () => {
+      const { text } = await gateway.request("GET", "/metrics", { apiKey: null });
+      const count = (result: string) => Number(new RegExp(`^sshverify_webhook_deliveries_total\\{result="${result}"\\} (\\d+)$`, "m").exec(text)?.[1]);
+      return { succeeded: count("succeeded"), failed: count("failed") };
+    };
+    const before = await deliveries();
+    receiver.respondWith((_request, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    const { session } = await createSessionWithWebhooks(gateway, context, "collect", [{ url: receiver.url(), retries: 1, initialBackoff: 1 }], {
+      multiConnection: true,
+    });
+    await gateway.services.sessions.complete(context, "collect", session.id);
+    await waitForInvocations(gateway, context, session.webhooks[0].id, (items) => items.length === 1 && settled(items[0]));
+    expect(await deliveries()).toEqual({ succeeded: before.succeeded + 1, failed: before.failed + 1 });
+  });
+
   it("sends every verify session event with the envelope and the payload fields of SPEC §7", async () => {
     const { session, key } = await createSessionWithWebhooks(
       gateway,
