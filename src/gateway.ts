@@ -87,8 +87,8 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     });
     drains.push((graceMs) => httpConnections.drain(graceMs));
     const httpPort = (httpServer.address() as AddressInfo).port;
-    const sshServer = await startSshServer({ config, logins: services.sshLogins, hostKeys, logger });
-    drains.push(() => sshServer.close());
+    const sshServer = await startSshServer({ config, logins: services.sshLogins, hostKeys, logger, metrics });
+    drains.push((graceMs) => sshServer.close(graceMs));
     boundSshPort = sshServer.port;
     const sweeper = startExpirySweeper(services.sessions, config.expirySweepIntervalSeconds * 1000, logger);
     stops.unshift(() => sweeper.stop());

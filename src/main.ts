@@ -30,13 +30,22 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stopping");
+    // The gateway drains within SHUTDOWN_GRACE_SECONDS; this is the backstop should closing itself hang.
     const deadline = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
+      logger.flush();
       process.exit(1);
-    }, 15_000);
+    }, config.shutdownGraceSeconds * 1000 + 10_000);
     deadline.unref();
-    await gateway.stop();
+    try {
+      await gateway.stop();
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      logger.flush();
+      process.exit(1);
+    }
     logger.info("stopped");
+    logger.flush();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -1,8 +1,11 @@
 import type { ClientInfo, Connection, ServerChannel, Session } from "ssh2";
 import type { Config } from "../config.js";
+import type { GatewayMetrics } from "../http/metrics.js";
 import type { Logger } from "../logger.js";
 import type { SshLoginsService } from "../services/ssh-logins.service.js";
+import { verificationOf } from "./connection-outcome.js";
 import { LoginFlow } from "./login-flow.js";
+import type { ConnectionResult } from "./login-texts.js";
 import { presentResult } from "./session-channel.js";
 import type { ConnectionDeadlines } from "./socket-admission.js";
 import { sendAuthBanner } from "./ssh2-internals.js";
@@ -14,6 +17,7 @@ export interface ConnectionContext {
   /** The client's address as the accept loop determined it. */
   ipAddress: string;
   deadlines: ConnectionDeadlines;
+  metrics: GatewayMetrics;
 }
 
 /**
@@ -21,10 +25,12 @@ export interface ConnectionContext {
  * (message, confirmation, result) -> disconnect. Port forwarding (`tcpip`, `openssh.streamlocal`, global
  * `tcpip-forward` requests), agent forwarding, X11 and subsystems such as sftp get no handler, so ssh2
  * 1.17.0 refuses them ("administratively prohibited" / request failure).
- * Resolves once the connection has closed and its outcome is recorded.
+ * Resolves once the connection has closed and its outcome is recorded, with what it achieved.
  */
-export function serveConnection(connection: Connection, info: ClientInfo, context: ConnectionContext): Promise<void> {
+export function serveConnection(connection: Connection, info: ClientInfo, context: ConnectionContext): Promise<ConnectionResult> {
   const { config, logger, deadlines } = context;
+  const startedAt = performance.now();
+  let authenticatedAt: number | null = null;
   const log = logger.child({ ip: context.ipAddress, clientVersion: info.header.identRaw });
   const flow = new LoginFlow(context.logins, {
     ipAddress: context.ipAddress,
@@ -45,6 +51,7 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
     flow.authenticate(request).catch(fail);
   });
   connection.once("ready", () => {
+    authenticatedAt = performance.now();
     deadlines.authenticate();
     deadlines.touch();
     // Without a session channel (ssh -N) the prompt never shows: the answer is then silence.
@@ -79,15 +86,23 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
       shellOrExec: present,
     });
   });
-  return new Promise<void>((resolve) => {
+  return new Promise<ConnectionResult>((resolve) => {
     connection.once("close", () => {
       deadlines.clear();
       if (confirmTimer) clearTimeout(confirmTimer);
+      const closedAt = performance.now();
       flow
         .finish()
         .then(() => log.info({ result: flow.result().kind }, "SSH connection closed"))
         .catch((error: unknown) => log.error({ err: error }, "SSH connection outcome not recorded"))
-        .finally(resolve);
+        .finally(() => {
+          const result = flow.result();
+          const verification = verificationOf(result);
+          // Accepted: up to the accepting answer (a must_confirm prompt's wait is the person's). Refused: until the client gave up.
+          const endedAt = verification?.outcome === "satisfied" ? (authenticatedAt ?? closedAt) : closedAt;
+          if (verification) context.metrics.recordVerification(verification.kind, verification.outcome, (endedAt - startedAt) / 1000);
+          resolve(result);
+        });
     });
   });
 }

@@ -1,9 +1,11 @@
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection, type KexAlgorithm, type ParsedKey } from "ssh2";
 import type { Config } from "../config.js";
+import type { GatewayMetrics } from "../http/metrics.js";
 import type { Logger } from "../logger.js";
 import type { HostKey } from "../services/host-keys.service.js";
 import type { SshLoginsService } from "../services/ssh-logins.service.js";
+import { connectionOutcomeOf, type ServerEnding } from "./connection-outcome.js";
 import { serveConnection } from "./ssh-connection.js";
 import { clientAddressOf, ConnectionDeadlines, SocketAdmission } from "./socket-admission.js";
 import { socketOf } from "./ssh2-internals.js";
@@ -30,7 +32,11 @@ const CLOSE_GRACE_MS = 2000;
 
 export interface SshServer {
   readonly port: number;
-  close(): Promise<void>;
+  /**
+   * Stops accepting; connections in progress get `graceMs` to finish on their own, then are ended.
+   * Resolves once every connection is gone and its outcome recorded.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 export interface SshServerOptions {
@@ -38,6 +44,7 @@ export interface SshServerOptions {
   logins: SshLoginsService;
   hostKeys: HostKey[];
   logger: Logger;
+  metrics: GatewayMetrics;
 }
 
 /** Parsed once: ssh2 would otherwise parse the key text again for every connection. */
@@ -53,7 +60,7 @@ export function parseHostKeys(hostKeys: HostKey[]): Array<{ key: ParsedKey }> {
  * The SSH listener: our own net.Server accepts sockets (TCP_NODELAY, connection caps, login and idle
  * deadlines) and hands each one to ssh2, which speaks the protocol.
  */
-export async function startSshServer({ config, logins, hostKeys, logger }: SshServerOptions): Promise<SshServer> {
+export async function startSshServer({ config, logins, hostKeys, logger, metrics }: SshServerOptions): Promise<SshServer> {
   const protocol = new Server({
     hostKeys: parseHostKeys(hostKeys),
     algorithms: { kex: KEY_EXCHANGE_ALGORITHMS },
@@ -63,7 +70,10 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
     maxConnections: config.sshMaxConnections,
     maxConnectionsPerIp: config.sshMaxConnectionsPerIp,
   });
-  const accepted = new Map<Socket, { ipAddress: string; deadlines: ConnectionDeadlines; connection?: Connection }>();
+  const accepted = new Map<
+    Socket,
+    { ipAddress: string; deadlines: ConnectionDeadlines; connection?: Connection; endedBy: ServerEnding | null }
+  >();
   /** Connections whose outcome (a failed attempt at disconnect) is still being recorded. */
   const outcomes = new Set<Promise<void>>();
 
@@ -72,13 +82,17 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
     socket.on("error", () => socket.destroy());
     if (!admission.admit(ipAddress)) {
       logger.warn({ ip: ipAddress }, "SSH connection refused: connection cap reached");
+      metrics.recordSshConnection("rejected_limit");
       socket.destroy();
       return;
     }
     socket.once("close", () => {
       admission.release(ipAddress);
-      accepted.get(socket)?.deadlines.clear();
+      const entry = accepted.get(socket);
+      entry?.deadlines.clear();
       accepted.delete(socket);
+      // A connection that got as far as SSH is counted with its result, once its outcome is recorded.
+      if (entry && !entry.connection) metrics.recordSshConnection(entry.endedBy ?? "disconnected");
     });
     protocol.injectSocket(socket);
     // After the hand-over: ssh2 has paused the socket, so this listener takes no bytes away from it.
@@ -87,19 +101,28 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
       { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
       (deadline) => {
         logger.info({ ip: ipAddress, deadline }, "SSH connection closed: deadline passed");
-        const connection = accepted.get(socket)?.connection;
+        const entry = accepted.get(socket);
+        if (entry) entry.endedBy = "timeout";
+        const connection = entry?.connection;
         if (connection) connection.end();
         socket.destroy();
       },
     );
-    accepted.set(socket, { ipAddress, deadlines });
+    accepted.set(socket, { ipAddress, deadlines, endedBy: null });
   });
 
   protocol.on("connection", (connection, info) => {
     const entry = accepted.get(socketOf(connection));
     if (!entry) return connection.end();
     entry.connection = connection;
-    const served = serveConnection(connection, info, { logins, config, logger, ipAddress: entry.ipAddress, deadlines: entry.deadlines });
+    const served = serveConnection(connection, info, {
+      logins,
+      config,
+      logger,
+      ipAddress: entry.ipAddress,
+      deadlines: entry.deadlines,
+      metrics,
+    }).then((result) => metrics.recordSshConnection(connectionOutcomeOf(result, entry.endedBy)));
     outcomes.add(served);
     void served.finally(() => outcomes.delete(served));
   });
@@ -120,9 +143,16 @@ export async function startSshServer({ config, logins, hostKeys, logger }: SshSe
 
   return {
     port,
-    close: async () => {
+    close: async (graceMs = 0) => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      if (accepted.size > 0 && graceMs > 0) {
+        // A verification in progress may finish, within the bound; the listener takes no new ones meanwhile.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+        clearTimeout(timer);
+      }
       for (const [socket, entry] of accepted) {
+        entry.endedBy ??= "shutdown";
         if (entry.connection) entry.connection.end();
         else socket.destroy();
       }

@@ -81,6 +81,7 @@ describe.each(databaseKinds())("the SSH listener on %s", (kind) => {
       logins: bed.gateway.services.sshLogins,
       hostKeys: bed.gateway.hostKeys,
       logger,
+      metrics: bed.gateway.metrics,
     });
     await server.close();
 
