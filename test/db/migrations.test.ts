@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../../src/db/database.js";
+import { Project } from "../../src/db/entities/index.js";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../support/databases.js";
 import { freePort, startServiceProcess, stopProcess } from "../support/processes.js";
 
@@ -50,9 +51,9 @@ describe.each(databaseKinds())("migrations on %s", (kind) => {
     try {
       await database.migrate();
       const createdAt = new Date("2026-03-04T05:06:07.891Z");
-      await database.transaction(({ manager }) => manager.insert("projects", { id: "p1", name: "n", createdAt }));
-      const row = await database.read((manager) => manager.findOneByOrFail("Project", { id: "p1" }));
-      expect((row as { createdAt: Date }).createdAt.toISOString()).toBe("2026-03-04T05:06:07.891Z");
+      await database.transaction(({ manager }) => manager.insert(Project, { id: "p1", name: "n", createdAt }));
+      const row = await database.read((manager) => manager.findOneByOrFail(Project, { id: "p1" }));
+      expect(row.createdAt.toISOString()).toBe("2026-03-04T05:06:07.891Z");
     } finally {
       await database.close();
     }
