@@ -1,5 +1,6 @@
 import type { ApiKeyInfo } from "../services/api-keys.service.js";
 import type { RequestContext } from "../services/context.js";
+import type { ErrorDetail } from "./problem-details.js";
 import type { JsonSchema } from "./schema-registry.js";
 
 export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
@@ -56,5 +57,10 @@ export interface RestOperation {
   responses: ResponseSpec[];
   /** Error statuses this operation can answer besides the ones every operation can (400, 401, 404, 413, 422). */
   errorStatuses?: number[];
+  /**
+   * The service's I/O-free rule checks, run on the schema-valid top-level properties of a body that has
+   * schema errors, so one 422 lists every schema and rule violation (SPEC §4).
+   */
+  ruleErrors?(validPart: Record<string, unknown>): ErrorDetail[];
   handle(request: RestRequest): Promise<RestResult>;
 }

@@ -2,7 +2,7 @@ import type { Context, Middleware } from "koa";
 import { DomainError } from "../domain/errors.js";
 import type { ClientAddressState } from "../http/client-address.js";
 import type { Logger } from "../logger.js";
-import { HttpProblem, problemBody, problemFromDomainError } from "./problem-details.js";
+import { type ErrorDetail, HttpProblem, problemBody, problemFromDomainError } from "./problem-details.js";
 import { checkDeclaredLength, readJsonBody } from "./request-body.js";
 import { readParameters } from "./request-parameters.js";
 import type { CallerContext, RestOperation, RestResult } from "./rest-operation.js";
@@ -101,12 +101,27 @@ export function createRestRouter(dependencies: RestRouterDependencies): Middlewa
         else if (operation.requestBody.required) errors.push({ location: "body", message: "request body is required" });
         else body = {};
       }
-      if (errors.length > 0) throw HttpProblem.validation(errors);
+      if (errors.length > 0) throw HttpProblem.validation([...errors, ...ruleErrorsBeside(operation, rawBody, errors)]);
       respond(context, await operation.handle({ context: caller, parameters: values, body }), baseUrl);
     } catch (error) {
       respondWithProblem(context, toProblem(error, context), baseUrl);
     }
   };
+}
+
+/** Rule errors of the body's properties that passed their schema; none where a shape error already stands. */
+function ruleErrorsBeside(operation: RestOperation, body: unknown, shapeErrors: readonly ErrorDetail[]): ErrorDetail[] {
+  if (!operation.ruleErrors || typeof body !== "object" || body === null || Array.isArray(body)) return [];
+  const covers = (location: string, other: string) =>
+    location === other || other.startsWith(`${location}.`) || other.startsWith(`${location}[`);
+  const shapeLocations = shapeErrors.map((error) => error.location);
+  if (shapeLocations.includes("body")) return [];
+  const validPart = Object.fromEntries(
+    Object.entries(body).filter(([name]) => !shapeLocations.some((location) => covers(`body.${name}`, location))),
+  );
+  return operation
+    .ruleErrors(validPart)
+    .filter((error) => !shapeLocations.some((location) => covers(location, error.location) || covers(error.location, location)));
 }
 
 /**

@@ -1,5 +1,8 @@
 import { statusesOf, type SessionKind, type SessionStatus } from "../domain/session-rules.js";
+import { renderPath } from "../domain/errors.js";
+import { sessionRuleErrors } from "../services/session-input.js";
 import type { SessionsService } from "../services/sessions.service.js";
+import type { ErrorDetail } from "./problem-details.js";
 import { LIST_PARAMETERS, listEnvelope, listPageOf } from "./list-envelope.js";
 import type { ParameterSpec, RestOperation, RestRequest } from "./rest-operation.js";
 import {
@@ -34,6 +37,14 @@ export const SESSION_PARAMETER: ParameterSpec = {
 /** Ids are issued in lowercase; reading them case-insensitively answers the same on SQLite and MariaDB. */
 export function sessionIdOf(request: RestRequest): string {
   return String(request.parameters.session).toLowerCase();
+}
+
+function ruleErrorsOf(kind: SessionKind, validPart: Record<string, unknown>, mode: "create" | "update"): ErrorDetail[] {
+  return sessionRuleErrors(kind, toSessionInput(validPart as SessionBody), mode, new Date()).map((error) => ({
+    location: renderPath("body", error.path),
+    message: error.message,
+    value: error.value,
+  }));
 }
 
 /** list, create, get, PATCH, DELETE and complete for one session kind (SPEC §4). */
@@ -89,6 +100,7 @@ export function sessionOperations(kind: SessionKind, sessions: SessionsService):
       tag,
       requestBody: { schema: `${label}SessionCreate`, required: kind === "verify" },
       responses: [{ status: 201, description: "The new session; webhook secrets are shown this once.", schema: detail }],
+      ruleErrors: (validPart) => ruleErrorsOf(kind, validPart, "create"),
       handle: async (request) =>
         answer(201, await sessions.create(request.context, kind, toSessionInput(request.body as SessionBody))),
     },
@@ -116,6 +128,7 @@ export function sessionOperations(kind: SessionKind, sessions: SessionsService):
       },
       responses: [{ status: 200, description: "The changed session.", schema: detail }],
       errorStatuses: [409],
+      ruleErrors: (validPart) => ruleErrorsOf(kind, validPart, "update"),
       handle: async (request) => {
         const input = toSessionInput(request.body as SessionBody);
         return answer(200, await sessions.update(request.context, kind, sessionIdOf(request), input));

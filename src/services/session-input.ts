@@ -151,6 +151,21 @@ export function prepareSessionInput(
   return { fields, keys, webhooks };
 }
 
+/**
+ * The rule violations of an input, without throwing: lets an adapter that already found shape errors in
+ * some fields report the rule errors of the others in the same answer.
+ */
+export function sessionRuleErrors(kind: SessionKind, input: SessionInput, mode: "create" | "update", at: Date): FieldError[] {
+  try {
+    prepareSessionInput(kind, input, mode, at);
+    return [];
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "INVALID_INPUT") return [...error.errors];
+    if (error instanceof DomainError) return [];
+    throw error;
+  }
+}
+
 function prepareKeys(
   kind: SessionKind,
   keys: KeyInput[] | null | undefined,

@@ -185,6 +185,26 @@ describe.each(databaseKinds())("REST request validation on %s", (kind) => {
     ]);
   });
 
+  it("reports schema and rule violations of different fields together in one 422", async () => {
+    const duplicateKeys = [{ public_key: key }, { public_key: key }];
+    const created = await gateway.request("POST", VERIFY, { body: { keys: duplicateKeys, max_attempts: 0, color: "red" } });
+    expectProblem(created, 422, {
+      errors: [
+        { location: "body.color", message: "unexpected property", value: "red" },
+        { location: "body.max_attempts", message: "expected number >= 1", value: 0 },
+        { location: "body.keys[1].public_key", message: "duplicate key: the same key as keys[0]", value: key },
+      ],
+    });
+    const patched = await gateway.request("PATCH", `${VERIFY}${pendingId}/`, {
+      body: { keys: duplicateKeys, ssh_banner: 5, expired_at: "2001-01-01T00:00:00Z" },
+    });
+    expect(patched.json.errors.map((error: { location: string }) => error.location)).toEqual([
+      "body.ssh_banner",
+      "body.expired_at",
+      "body.keys[1].public_key",
+    ]);
+  });
+
   it("answers the hosted API's 400 only for a body valid in every field that combines timeout and expired_at", async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const both = await gateway.request("POST", VERIFY, { body: withKey({ timeout: 60, expired_at: future }) });
