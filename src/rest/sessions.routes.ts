@@ -2,7 +2,7 @@ import { statusesOf, type SessionKind, type SessionStatus } from "../domain/sess
 import { renderPath } from "../domain/errors.js";
 import { sessionRuleErrors } from "../services/session-input.js";
 import type { SessionsService } from "../services/sessions.service.js";
-import type { ErrorDetail } from "./problem-details.js";
+import { type ErrorDetail, reportableValue } from "./problem-details.js";
 import { LIST_PARAMETERS, listEnvelope, listPageOf } from "./list-envelope.js";
 import type { ParameterSpec, RestOperation, RestRequest } from "./rest-operation.js";
 import {
@@ -40,11 +40,10 @@ export function sessionIdOf(request: RestRequest): string {
 }
 
 function ruleErrorsOf(kind: SessionKind, validPart: Record<string, unknown>, mode: "create" | "update"): ErrorDetail[] {
-  return sessionRuleErrors(kind, toSessionInput(validPart as SessionBody), mode, new Date()).map((error) => ({
-    location: renderPath("body", error.path),
-    message: error.message,
-    value: error.value,
-  }));
+  return sessionRuleErrors(kind, toSessionInput(validPart as SessionBody), mode, new Date()).map((error) => {
+    const value = reportableValue(error.value);
+    return { location: renderPath("body", error.path), message: error.message, ...(value === undefined ? {} : { value }) };
+  });
 }
 
 /** list, create, get, PATCH, DELETE and complete for one session kind (SPEC §4). */
