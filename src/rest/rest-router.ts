@@ -109,19 +109,41 @@ export function createRestRouter(dependencies: RestRouterDependencies): Middlewa
   };
 }
 
-/** Rule errors of the body's properties that passed their schema; none where a shape error already stands. */
+/**
+ * Rule errors of the parts of a body that passed their schema, none where a shape error already stands:
+ * a property with a shape error is left out, and an array item with one is replaced by null so the other
+ * items keep their positions.
+ */
 function ruleErrorsBeside(operation: RestOperation, body: unknown, shapeErrors: readonly ErrorDetail[]): ErrorDetail[] {
-  if (!operation.ruleErrors || typeof body !== "object" || body === null || Array.isArray(body)) return [];
-  const covers = (location: string, other: string) =>
-    location === other || other.startsWith(`${location}.`) || other.startsWith(`${location}[`);
+  if (!operation.ruleErrors || !isPlainObject(body)) return [];
   const shapeLocations = shapeErrors.map((error) => error.location);
   if (shapeLocations.includes("body")) return [];
-  const validPart = Object.fromEntries(
-    Object.entries(body).filter(([name]) => !shapeLocations.some((location) => covers(`body.${name}`, location))),
-  );
+  const validPart: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const location = `body.${name}`;
+    const inside = shapeLocations.filter((other) => covers(location, other));
+    if (inside.length === 0) {
+      validPart[name] = value;
+      continue;
+    }
+    // `body.keys[3].name` -> 3; an error on the property itself (`body.keys`) -> NaN.
+    const itemIndexes = inside.map((other) => Number.parseInt(other.slice(location.length + 1), 10));
+    if (!Array.isArray(value) || itemIndexes.some((index) => Number.isNaN(index))) continue;
+    const broken = new Set(itemIndexes);
+    validPart[name] = value.map((item, index) => (broken.has(index) ? null : item));
+  }
   return operation
     .ruleErrors(validPart)
     .filter((error) => !shapeLocations.some((location) => covers(location, error.location) || covers(error.location, location)));
+}
+
+/** Whether `other` is `location` or lies inside it. */
+function covers(location: string, other: string): boolean {
+  return other === location || other.startsWith(`${location}.`) || other.startsWith(`${location}[`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /**

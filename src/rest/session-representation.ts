@@ -1,6 +1,6 @@
 import type { SessionKind } from "../domain/session-rules.js";
 import type { WebhookInput, WebhookMethodName } from "../domain/webhook-rules.js";
-import type { SessionInput } from "../services/session-input.js";
+import type { KeyInput, SessionInput } from "../services/session-input.js";
 import type {
   ConnectionKeyView,
   ConnectionView,
@@ -104,8 +104,14 @@ export interface WebhookBody {
 }
 
 /** A create or merge-patch body as the request schemas describe it (already validated against them). */
+export interface KeyBody {
+  public_key: string;
+  name?: string | null;
+  external_id?: string | null;
+}
+
 export interface SessionBody {
-  keys?: Array<{ public_key: string; name?: string | null; external_id?: string | null }>;
+  keys?: KeyBody[];
   external_id?: string | null;
   match_all_keys?: boolean | null;
   max_attempts?: number | null;
@@ -131,6 +137,10 @@ export function toWebhookInput(body: WebhookBody): WebhookInput {
   };
 }
 
+export function toKeyInput(body: KeyBody): KeyInput {
+  return { publicKey: body.public_key, name: body.name, externalId: body.external_id };
+}
+
 /** REST names to the service's input; absent stays undefined (unchanged) and null stays null (clear). */
 export function toSessionInput(body: SessionBody): SessionInput {
   const expiredAt = body.expired_at;
@@ -145,7 +155,7 @@ export function toSessionInput(body: SessionBody): SessionInput {
     sshMessage: body.ssh_message,
     expiredAt: expiredAt === undefined || expiredAt === null ? expiredAt : new Date(expiredAt),
     timeout: body.timeout,
-    keys: body.keys?.map((key) => ({ publicKey: key.public_key, name: key.name, externalId: key.external_id })),
+    keys: body.keys?.map(toKeyInput),
     webhooks: body.webhooks?.map(toWebhookInput),
   };
 }

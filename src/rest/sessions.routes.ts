@@ -8,8 +8,12 @@ import type { ParameterSpec, RestOperation, RestRequest } from "./rest-operation
 import {
   renderSessionDetail,
   renderSessionSummary,
+  type KeyBody,
   type SessionBody,
+  type WebhookBody,
+  toKeyInput,
   toSessionInput,
+  toWebhookInput,
 } from "./session-representation.js";
 
 /** `Verify` or `Collect`: the prefix of this kind's schema names and operation ids. */
@@ -40,10 +44,22 @@ export function sessionIdOf(request: RestRequest): string {
 }
 
 function ruleErrorsOf(kind: SessionKind, validPart: Record<string, unknown>, mode: "create" | "update"): ErrorDetail[] {
-  return sessionRuleErrors(kind, toSessionInput(validPart as SessionBody), mode, new Date()).map((error) => {
+  const { keys, webhooks, ...fields } = validPart as SessionBody & PartlyValidItems;
+  const input = {
+    ...toSessionInput(fields),
+    keys: keys?.map((key) => (key === null ? null : toKeyInput(key))),
+    webhooks: webhooks?.map((webhook) => (webhook === null ? null : toWebhookInput(webhook))),
+  };
+  return sessionRuleErrors(kind, input, mode, new Date()).map((error) => {
     const value = reportableValue(error.value);
     return { location: renderPath("body", error.path), message: error.message, ...(value === undefined ? {} : { value }) };
   });
+}
+
+/** Items with shape errors arrive as null (see the router's `ruleErrorsBeside`). */
+interface PartlyValidItems {
+  keys?: Array<KeyBody | null>;
+  webhooks?: Array<WebhookBody | null>;
 }
 
 /** list, create, get, PATCH, DELETE and complete for one session kind (SPEC §4). */

@@ -1,7 +1,10 @@
+import { renderPath } from "../domain/errors.js";
 import type { SessionKind } from "../domain/session-rules.js";
+import { webhookErrors, withWebhookDefaults } from "../domain/webhook-rules.js";
 import type { WebhookChanges, WebhooksService } from "../services/webhooks.service.js";
 import type { WebhookInvocationView } from "../services/webhook-views.js";
 import { LIST_PARAMETERS, listEnvelope, listPageOf } from "./list-envelope.js";
+import { type ErrorDetail, reportableValue } from "./problem-details.js";
 import type { ParameterSpec, RestOperation, RestRequest } from "./rest-operation.js";
 import { renderWebhook, type WebhookBody } from "./session-representation.js";
 import { kindLabel, SESSION_PARAMETER, sessionIdOf, sessionPath } from "./sessions.routes.js";
@@ -36,6 +39,17 @@ function toWebhookChanges(body: WebhookUpdateBody): WebhookChanges {
 }
 
 const optionalTime = (value: Date | null) => (value === null ? null : value.toISOString());
+
+/** The webhook rules on the fields a partly valid body gives (absent fields are not judged), for one 422. */
+function webhookRuleErrors(kind: SessionKind, validPart: Record<string, unknown>): ErrorDetail[] {
+  const given = Object.entries(toWebhookChanges(validPart as WebhookUpdateBody)).filter(([, value]) => value != null);
+  return webhookErrors(withWebhookDefaults(Object.fromEntries(given)), kind, [])
+    .filter((error) => String(error.path[0]) in validPart)
+    .map((error) => {
+      const value = reportableValue(error.value);
+      return { location: renderPath("body", error.path), message: error.message, ...(value === undefined ? {} : { value }) };
+    });
+}
 
 export function renderInvocation(invocation: WebhookInvocationView): Record<string, unknown> {
   return {
@@ -75,6 +89,7 @@ export function webhookOperations(kind: SessionKind, webhooks: WebhooksService):
     parameters: webhookParameters,
     requestBody: { schema: "WebhookUpdate", required: true, description: "Absent fields stay; null restores a field's default." },
     responses: [{ status: 200, description: "The changed webhook.", schema: "Webhook" }],
+    ruleErrors: (validPart) => webhookRuleErrors(kind, validPart),
     handle: async (request) => {
       const changes = toWebhookChanges(request.body as WebhookUpdateBody);
       const webhook = await webhooks.update(request.context, idOf(request, "webhook"), changes, scopeOf(request));
@@ -107,6 +122,7 @@ export function webhookOperations(kind: SessionKind, webhooks: WebhooksService):
       requestBody: { schema: "WebhookCreate", required: true },
       responses: [{ status: 201, description: "The new webhook with its signing secret, shown this once.", schema: "Webhook" }],
       errorStatuses: [409],
+      ruleErrors: (validPart) => webhookRuleErrors(kind, validPart),
       handle: async (request) => {
         const input = toWebhookChanges(request.body as WebhookBody);
         const webhook = await webhooks.create(request.context, sessionIdOf(request), input, kind);

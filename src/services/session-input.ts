@@ -81,6 +81,24 @@ export function prepareSessionInput(
   mode: "create" | "update",
   at: Date,
 ): PreparedSettings {
+  return checkInput(kind, input, mode, at);
+}
+
+/**
+ * An input an adapter checks only partly: a `null` item of `keys` or `webhooks` stands for an item whose
+ * shape the adapter already reported, so it is skipped without shifting the other items' paths.
+ */
+export type PartlyCheckedSessionInput = Omit<SessionInput, "keys" | "webhooks"> & {
+  keys?: Array<KeyInput | null> | null;
+  webhooks?: Array<WebhookInput | null> | null;
+};
+
+function checkInput(
+  kind: SessionKind,
+  input: PartlyCheckedSessionInput,
+  mode: "create" | "update",
+  at: Date,
+): PreparedSettings {
   const errors: FieldError[] = [];
   const fields: PreparedSettings["fields"] = {};
 
@@ -155,9 +173,14 @@ export function prepareSessionInput(
  * The rule violations of an input, without throwing: lets an adapter that already found shape errors in
  * some fields report the rule errors of the others in the same answer.
  */
-export function sessionRuleErrors(kind: SessionKind, input: SessionInput, mode: "create" | "update", at: Date): FieldError[] {
+export function sessionRuleErrors(
+  kind: SessionKind,
+  input: PartlyCheckedSessionInput,
+  mode: "create" | "update",
+  at: Date,
+): FieldError[] {
   try {
-    prepareSessionInput(kind, input, mode, at);
+    checkInput(kind, input, mode, at);
     return [];
   } catch (error) {
     if (error instanceof DomainError && error.code === "INVALID_INPUT") return [...error.errors];
@@ -168,7 +191,7 @@ export function sessionRuleErrors(kind: SessionKind, input: SessionInput, mode: 
 
 function prepareKeys(
   kind: SessionKind,
-  keys: KeyInput[] | null | undefined,
+  keys: Array<KeyInput | null> | null | undefined,
   mode: "create" | "update",
   errors: FieldError[],
 ): PreparedKey[] | null {
@@ -188,6 +211,7 @@ function prepareKeys(
   const seen = new Map<string, number>();
   const prepared: PreparedKey[] = [];
   keys.forEach((key, index) => {
+    if (key === null) return;
     for (const field of ["name", "externalId"] as const) {
       const value = key[field];
       if (value === undefined || value === null) continue;
@@ -217,15 +241,20 @@ function prepareKeys(
   return prepared;
 }
 
-function prepareWebhooks(kind: SessionKind, webhooks: WebhookInput[] | null | undefined, errors: FieldError[]) {
+function prepareWebhooks(
+  kind: SessionKind,
+  webhooks: Array<WebhookInput | null> | null | undefined,
+  errors: FieldError[],
+): WebhookSettings[] {
   if (!webhooks) return [];
   if (webhooks.length > SESSION_LIMITS.maxWebhooks) {
     errors.push({ path: ["webhooks"], message: `expected at most ${SESSION_LIMITS.maxWebhooks} webhooks`, value: webhooks.length });
     return [];
   }
-  return webhooks.map((input, index) => {
+  return webhooks.flatMap((input, index) => {
+    if (input === null) return [];
     const settings = withWebhookDefaults(input);
     errors.push(...webhookErrors(settings, kind, ["webhooks", index]));
-    return settings;
+    return [settings];
   });
 }

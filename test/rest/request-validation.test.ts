@@ -205,6 +205,32 @@ describe.each(databaseKinds())("REST request validation on %s", (kind) => {
     ]);
   });
 
+  it("keeps checking the other items of an array when one item has a shape error", async () => {
+    const response = await gateway.request("POST", VERIFY, {
+      body: {
+        keys: [{ public_key: key, bogus: 1 }, { public_key: "garbage" }],
+        webhooks: [
+          { url: "https://example.com/a", retries: 99 },
+          { url: "https://example.com/b", events: ["key_collected"] },
+        ],
+      },
+    });
+    expectProblem(response, 422);
+    expect(response.json.errors.map((error: { location: string }) => error.location).sort()).toEqual([
+      "body.keys[0].bogus",
+      "body.keys[1].public_key",
+      "body.webhooks[0].retries",
+      "body.webhooks[1].events[0]",
+    ]);
+  });
+
+  it("accepts $schema inside a key object, as everywhere in a body", async () => {
+    const response = await gateway.request("POST", VERIFY, {
+      body: { $schema: "https://example.com/schemas/VerifySessionCreate.json", keys: [{ $schema: "x", public_key: key }] },
+    });
+    expect(response.status).toBe(201);
+  });
+
   it("answers the hosted API's 400 only for a body valid in every field that combines timeout and expired_at", async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const both = await gateway.request("POST", VERIFY, { body: withKey({ timeout: 60, expired_at: future }) });

@@ -32,6 +32,30 @@ describe.each(databaseKinds())("webhook routes over REST on %s", (databaseKind) 
       return response.json as { id: string; webhooks: Array<{ id: string; secret: string }> };
     };
 
+    it("lists schema and rule violations of a webhook body together in one 422", async () => {
+      const session = await newSession();
+      const hooks = `${sessions}${session.id}/webhooks/`;
+      const wrongEvent = kind === "verify" ? "key_collected" : "verified";
+      const body = { url: receiver.url(), headers: { "Webhook-Id": ["1"] }, retries: 99, events: [wrongEvent] };
+      for (const [method, path] of [["POST", hooks]] as const) {
+        const response = await gateway.request(method, path, { body });
+        expectProblem(response, 422);
+        expect(response.json.errors.map((error: { location: string }) => error.location).sort()).toEqual([
+          "body.events[0]",
+          "body.headers",
+          "body.retries",
+        ]);
+      }
+      const created = await gateway.request("POST", hooks, { body: { url: receiver.url() } });
+      const patched = await gateway.request("PATCH", `${hooks}${created.json.id}/`, {
+        body: { retries: -1, events: [wrongEvent] },
+      });
+      expect(patched.json.errors.map((error: { location: string }) => error.location).sort()).toEqual([
+        "body.events[0]",
+        "body.retries",
+      ]);
+    });
+
     it("creates a webhook (201, secret shown once), lists, reads, changes with PUT and PATCH, and deletes it", async () => {
       const session = await newSession();
       const hooks = `${sessions}${session.id}/webhooks/`;
