@@ -15,6 +15,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
+  // Last resort: a library promise nobody awaited (e.g. a Redis command during an outage) must not end the process.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
   const gateway = await startGateway(config, logger);
   logger.info(
     {
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`sshverify: failed to start: ${message}\n`);
+  const what = error instanceof ConfigError ? "invalid configuration" : "failed to start";
+  process.stderr.write(`sshverify: ${what}: ${message}\n`);
   process.exit(1);
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { run, MAIN } from "./support/processes.js";
@@ -78,5 +81,27 @@ describe("configuration", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toContain("SSH_MAX_CONNECTIONS_PER_IP");
     expect(result.stderr).not.toMatch(/\bat .+\.js:\d+/);
+  });
+
+  it("names SSH_HOST_KEY_FILES in one line when a host key file is missing or unusable", async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), "sshverify-config-"));
+    try {
+      writeFileSync(path.join(directory, "junk.key"), "not a key\n");
+      for (const file of ["missing.key", "junk.key"]) {
+        const result = await run(process.execPath, [MAIN], {
+          DATABASE_URL: `sqlite:${path.join(directory, "db.sqlite")}`,
+          SSH_HOST_KEY_FILES: path.join(directory, file),
+          PORT: "0",
+          SSH_PORT: "0",
+          LOG_LEVEL: "silent",
+        });
+        expect(result.code).not.toBe(0);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+        expect(result.stderr).toMatch(/^sshverify: invalid configuration: SSH_HOST_KEY_FILES: /);
+        expect(result.stderr).toContain(file);
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

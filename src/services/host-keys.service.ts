@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import ssh2 from "ssh2";
+import { ConfigError } from "../config.js";
 import type { Database } from "../db/database.js";
 import { SshHostKey } from "../db/entities/index.js";
 import { newId, now } from "../domain/ids.js";
@@ -30,12 +31,22 @@ export function describeHostKey(privateKey: string, source: string): HostKey {
   return { algorithm: publicKey.algorithm, privateKey, publicKeySsh: publicKey.ssh, sha256: publicKey.sha256 };
 }
 
+/** A host key file named by SSH_HOST_KEY_FILES; a file that cannot be used is a configuration error. */
+function readHostKeyFile(file: string): HostKey {
+  try {
+    return describeHostKey(readFileSync(file, "utf8"), file);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? `${file}: no such file` : (error as Error).message;
+    throw new ConfigError("SSH_HOST_KEY_FILES", reason);
+  }
+}
+
 /** SSH host keys: from SSH_HOST_KEY_FILES, or from the database where the first instance created them. */
 export class HostKeysService {
   constructor(private readonly database: Database) {}
 
   async load(files: string[]): Promise<HostKey[]> {
-    if (files.length > 0) return files.map((file) => describeHostKey(readFileSync(file, "utf8"), file));
+    if (files.length > 0) return files.map(readHostKeyFile);
     return this.database.withExclusiveLock("sshverify:host-keys", async () => {
       for (const { algorithm, generate } of GENERATED) {
         const exists = await this.database.read((manager) => manager.existsBy(SshHostKey, { algorithm }));
