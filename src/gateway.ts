@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
 import { startGraphqlServer } from "./graphql/graphql-server.js";
+import { type SubscriptionServer, startSubscriptionServer } from "./graphql/subscriptions/subscription-server.js";
 import { createHttpApp } from "./http/app.js";
 import { trackHttpConnections } from "./http/http-drain.js";
 import { GatewayMetrics } from "./http/metrics.js";
@@ -24,14 +25,19 @@ export interface Gateway {
   readonly httpPort: number;
   readonly sshPort: number;
   readonly metrics: GatewayMetrics;
+  /** graphql-ws on `/graphql`: how many distinct executions each event costs. */
+  readonly subscriptions: Pick<SubscriptionServer, "groupCount">;
   /** Stops accepting, drains HTTP, WebSocket and SSH within SHUTDOWN_GRACE_SECONDS, then closes the rest. */
   stop(): Promise<void>;
 }
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
-/** What only code can pass: tests inject name resolution for the webhook address guard. */
-export type GatewayOptions = ServiceOptions;
+/** What only code can pass: tests inject name resolution for the webhook address guard, and a shorter key re-check. */
+export interface GatewayOptions extends ServiceOptions {
+  /** How often open WebSocket connections re-check their API key (default 5 s). */
+  subscriptionKeyRecheckMs?: number;
+}
 
 /**
  * Start-up order: database (migrations and bootstrap under a lock) -> services -> host keys -> HTTP -> SSH ->
@@ -81,6 +87,16 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const readinessChecks: Record<string, () => Promise<boolean>> = config.redisUrl ? { redis: () => pubSub.isReachable() } : {};
     const app = createHttpApp({ config, services, logger, readinessChecks, graphql: graphql.middleware, metrics, rateLimiter });
     httpServer.on("request", app.callback());
+    const subscriptions = startSubscriptionServer({
+      httpServer,
+      graphql,
+      services,
+      logger,
+      limitRate: (projectId) => rateLimiter.consume(projectId),
+      subscriptionOpened: () => metrics.subscriptionOpened(),
+      keyRecheckMs: options.subscriptionKeyRecheckMs,
+    });
+    drains.push((graceMs) => subscriptions.drain(graceMs));
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());
@@ -105,6 +121,7 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       httpPort,
       sshPort: sshServer.port,
       metrics,
+      subscriptions,
       httpUrl: `http://${visibleHost.includes(":") ? `[${visibleHost}]` : visibleHost}:${httpPort}`,
       stop: async () => {
         // Deliveries in flight are handed back first, while the database is certainly still open.

@@ -20,7 +20,7 @@ export const GRAPHQL_PATH = "/graphql";
  * A query text of more tokens is refused while parsing, before its cost is computed; this also keeps nesting
  * shallow enough for the parser's recursion, so the depth rule, not a stack overflow, refuses deep queries.
  */
-const MAX_QUERY_TOKENS = 10_000;
+export const MAX_QUERY_TOKENS = 10_000;
 
 export interface GraphqlDependencies {
   services: Services;

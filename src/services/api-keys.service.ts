@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
-import type { EntityManager } from "typeorm";
+import { type EntityManager, In } from "typeorm";
 import type { Database } from "../db/database.js";
 import { ApiKey, Project } from "../db/entities/index.js";
 import { DomainError } from "../domain/errors.js";
 import { newApiKey, newId, now } from "../domain/ids.js";
 import type { RequestContext } from "./context.js";
+import type { GatewayPubSub } from "./pubsub.js";
 
 export const DEFAULT_PROJECT_NAME = "default";
 
@@ -34,9 +35,16 @@ function toInfo(key: ApiKey): ApiKeyInfo {
   return { id, name, projectId, createdAt, expiredAt, revokedAt };
 }
 
+/** Not revoked and not past its expiry. */
+const authenticates = (key: ApiKey): boolean => !key.revokedAt && !(key.expiredAt && key.expiredAt.getTime() <= Date.now());
+
 /** Projects and their API keys: keys are random, shown once, stored as a hash, may expire, may be revoked. */
 export class ApiKeysService {
-  constructor(private readonly database: Database) {}
+  /** Without a pub/sub (the CLI), open WebSocket connections of a revoked key close at their instance's next re-check. */
+  constructor(
+    private readonly database: Database,
+    private readonly pubSub: GatewayPubSub | null = null,
+  ) {}
 
   async createProject(name: string): Promise<{ project: Project; apiKey: IssuedApiKey }> {
     return this.database.transaction(async ({ manager }) => {
@@ -68,9 +76,10 @@ export class ApiKeysService {
   }
 
   async revokeApiKey(id: string): Promise<ApiKeyInfo> {
-    return this.database.transaction(async ({ manager }) => {
+    return this.database.transaction(async ({ manager, afterCommit }) => {
       const key = await manager.findOneBy(ApiKey, { id });
       if (!key) throw DomainError.notFound("api key");
+      afterCommit(() => this.pubSub?.publish("api-key:revoked", { apiKeyId: id }));
       if (!key.revokedAt) {
         key.revokedAt = now();
         await manager.update(ApiKey, { id }, { revokedAt: key.revokedAt });
@@ -83,16 +92,18 @@ export class ApiKeysService {
   async authenticate(key: string | undefined | null): Promise<RequestContext & { key: ApiKeyInfo }> {
     if (!key) throw DomainError.unauthenticated("missing x-api-key header");
     const found = await this.database.read((manager) => manager.findOneBy(ApiKey, { keyHash: hashApiKey(key) }));
-    if (!found || found.revokedAt || (found.expiredAt && found.expiredAt.getTime() <= Date.now())) {
+    if (!found || !authenticates(found)) {
       throw DomainError.unauthenticated("invalid, revoked or expired API key");
     }
     return { projectId: found.projectId, apiKeyId: found.id, key: toInfo(found) };
   }
 
-  /** Whether a key still authenticates; live subscriptions re-check it to close revoked sockets. */
-  async isValid(apiKeyId: string): Promise<boolean> {
-    const found = await this.database.read((manager) => manager.findOneBy(ApiKey, { id: apiKeyId }));
-    return Boolean(found && !found.revokedAt && !(found.expiredAt && found.expiredAt.getTime() <= Date.now()));
+  /** Of these keys, the ids that no longer authenticate (revoked, expired or deleted), in one query; live subscriptions re-check with it. */
+  async invalidKeyIds(apiKeyIds: readonly string[]): Promise<string[]> {
+    if (apiKeyIds.length === 0) return [];
+    const found = await this.database.read((manager) => manager.findBy(ApiKey, { id: In([...apiKeyIds]) }));
+    const valid = new Set(found.filter(authenticates).map((key) => key.id));
+    return apiKeyIds.filter((id) => !valid.has(id));
   }
 
   /**

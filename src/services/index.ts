@@ -37,7 +37,7 @@ export function createServices(database: Database, config: Config, pubSub: Gatew
     database,
     pubSub,
     events,
-    apiKeys: new ApiKeysService(database),
+    apiKeys: new ApiKeysService(database, pubSub),
     hostKeys: new HostKeysService(database),
     sessions: new SessionsService(database, events, checkWebhookTarget),
     sshLogins: new SshLoginsService(database, events),

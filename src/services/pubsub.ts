@@ -33,6 +33,8 @@ export type Topics = {
   "session-status:session": [sessionId: string, event: StatusChangedEvent];
   "session-status:project": [projectId: string, event: StatusChangedEvent];
   "session-event:session": [sessionId: string, event: SessionEvent];
+  /** Every instance closes the WebSocket connections signed in with this key. */
+  "api-key:revoked": [event: { apiKeyId: string }];
 };
 
 export type GatewayPubSub = PubSub<Topics> & {

@@ -182,6 +182,14 @@ export class SessionsService {
     });
   }
 
+  /** The kind of the caller's session with this id, or null: one indexed read (subscriptions check ownership with it). */
+  async kindOf(context: RequestContext, id: string): Promise<SessionKind | null> {
+    const session = await this.database.read((manager) =>
+      manager.findOne(Session, { select: { id: true, kind: true }, where: { id, projectId: context.projectId } }),
+    );
+    return session?.kind ?? null;
+  }
+
   async get(context: RequestContext, kind: SessionKind, id: string): Promise<SessionDetail> {
     const detail = await this.find(context, kind, id);
     if (!detail) throw DomainError.notFound(`${kind} session`);
