@@ -60,20 +60,29 @@ export class SubscriptionStream<T = any> {
   }
 }
 
+/** A WebSocket that names another host in its upgrade request, as a client reaching the API under that name does. */
+function webSocketWithHost(host: string): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers: { host } });
+    }
+  } as typeof WebSocket;
+}
+
 /** One graphql-ws connection to a gateway, as an application would open it (no retries, connected at once). */
 export class SubscriptionConnection {
   readonly client: Client;
   readonly connected: Promise<void>;
   readonly closed: Promise<CloseInfo>;
 
-  constructor(url: string, connectionParams: Record<string, unknown> | undefined) {
+  constructor(url: string, connectionParams: Record<string, unknown> | undefined, host?: string) {
     let onConnected: () => void = () => {};
     let onClosed: (info: CloseInfo) => void = () => {};
     this.connected = new Promise((resolve) => (onConnected = resolve));
     this.closed = new Promise((resolve) => (onClosed = resolve));
     this.client = createClient({
       url,
-      webSocketImpl: WebSocket,
+      webSocketImpl: host ? webSocketWithHost(host) : WebSocket,
       connectionParams,
       lazy: false,
       retryAttempts: 0,
@@ -117,9 +126,9 @@ export class SubscriptionClients {
     return `${this.gateway.httpUrl.replace(/^http/, "ws")}/graphql`;
   }
 
-  /** A connection signed in with `apiKey`; resolves once the gateway acknowledged it. */
-  async connect(apiKey: string): Promise<SubscriptionConnection> {
-    const connection = this.connectRaw({ "x-api-key": apiKey });
+  /** A connection signed in with `apiKey` (reaching the API under `host`); resolves once the gateway acknowledged it. */
+  async connect(apiKey: string, host?: string): Promise<SubscriptionConnection> {
+    const connection = this.connectRaw({ "x-api-key": apiKey }, host);
     await Promise.race([
       connection.connected,
       connection.closed.then((info) => Promise.reject(new Error(`closed ${info.code} ${info.reason}`))),
@@ -128,8 +137,8 @@ export class SubscriptionClients {
   }
 
   /** A connection with whatever connectionParams, acknowledged or not. */
-  connectRaw(connectionParams: Record<string, unknown> | undefined): SubscriptionConnection {
-    const connection = new SubscriptionConnection(this.url, connectionParams);
+  connectRaw(connectionParams: Record<string, unknown> | undefined, host?: string): SubscriptionConnection {
+    const connection = new SubscriptionConnection(this.url, connectionParams, host);
     this.open.push(connection);
     return connection;
   }
