@@ -27,11 +27,16 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   /** graphql-ws on `/graphql`: how many distinct executions each event costs. */
   readonly subscriptions: Pick<SubscriptionServer, "groupCount">;
-  /** Stops accepting, drains HTTP, WebSocket and SSH within SHUTDOWN_GRACE_SECONDS, then closes the rest. */
+  /**
+   * Stops accepting; HTTP requests and SSH connections in progress get SHUTDOWN_GRACE_SECONDS to finish, then
+   * subscribers are closed (1001) and everything else is shut down.
+   */
   stop(): Promise<void>;
 }
 
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+/** How long subscribers get to answer the 1001 close before their sockets are dropped. */
+const SUBSCRIBER_CLOSE_MS = 2_000;
 
 /** What only code can pass: tests inject name resolution for the webhook address guard, and a shorter key re-check. */
 export interface GatewayOptions extends ServiceOptions {
@@ -47,8 +52,11 @@ export interface GatewayOptions extends ServiceOptions {
 export async function startGateway(config: Config, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   const database = await Database.connect(config.databaseUrl);
   const stops: Array<() => Promise<void>> = [() => database.close()];
-  // Listeners that hold client connections: drained together, within the grace period, before anything else.
+  // Shutdown steps. First every listener stops accepting and what is in progress (HTTP requests, SSH
+  // connections) gets the grace period to finish, together; subscribers still see what that changes. Then
+  // `closers` run in order (subscriptions with 1001, leftover HTTP connections), then `stops`.
   const drains: Array<(graceMs: number) => Promise<void>> = [];
+  const closers: Array<() => Promise<void>> = [];
   try {
     const applied = await database.migrate();
     if (applied.length > 0) logger.info({ migrations: applied }, "migrations applied");
@@ -96,12 +104,16 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
       subscriptionOpened: () => metrics.subscriptionOpened(),
       keyRecheckMs: options.subscriptionKeyRecheckMs,
     });
-    drains.push((graceMs) => subscriptions.drain(graceMs));
+    closers.push(() => subscriptions.drain(SUBSCRIBER_CLOSE_MS));
     await new Promise<void>((resolve, reject) => {
       httpServer.once("error", reject);
       httpServer.listen(config.port, config.host, () => resolve());
     });
-    drains.push((graceMs) => httpConnections.drain(graceMs));
+    drains.push((graceMs) => {
+      httpConnections.stopAccepting();
+      return httpConnections.requestsFinished(graceMs);
+    });
+    closers.push(() => httpConnections.close());
     const httpPort = (httpServer.address() as AddressInfo).port;
     const sshServer = await startSshServer({ config, logins: services.sshLogins, hostKeys, logger, metrics });
     drains.push((graceMs) => sshServer.close(graceMs));
@@ -127,11 +139,13 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
         // Deliveries in flight are handed back first, while the database is certainly still open.
         await webhookWorker.stop();
         await Promise.all(drains.map((drain) => drain(config.shutdownGraceSeconds * 1000)));
+        for (const close of closers) await close();
         for (const stop of stops) await stop();
       },
     };
   } catch (error) {
     await Promise.all(drains.map((drain) => drain(0).catch(() => undefined)));
+    for (const close of closers) await close().catch(() => undefined);
     for (const stop of stops) await stop().catch(() => undefined);
     throw error;
   }
