@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection, type KexAlgorithm, type ParsedKey } from "ssh2";
 import type { Config } from "../config.js";
@@ -72,16 +73,18 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
   });
   const accepted = new Map<
     Socket,
-    { ipAddress: string; deadlines: ConnectionDeadlines; connection?: Connection; endedBy: ServerEnding | null }
+    { ipAddress: string; log: Logger; deadlines: ConnectionDeadlines; connection?: Connection; endedBy: ServerEnding | null }
   >();
   /** Connections whose outcome (a failed attempt at disconnect) is still being recorded. */
   const outcomes = new Set<Promise<void>>();
 
   const listener = net.createServer({ noDelay: true }, (socket) => {
     const ipAddress = clientAddressOf(socket);
+    // Every line about this TCP connection carries its id, from accept to the recorded outcome.
+    const log = logger.child({ connectionId: randomUUID() });
     socket.on("error", () => socket.destroy());
     if (!admission.admit(ipAddress)) {
-      logger.warn({ ip: ipAddress }, "SSH connection refused: connection cap reached");
+      log.warn({ ip: ipAddress }, "SSH connection refused: connection cap reached");
       metrics.recordSshConnection("rejected_limit");
       socket.destroy();
       return;
@@ -100,7 +103,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
       socket,
       { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
       (deadline) => {
-        logger.info({ ip: ipAddress, deadline }, "SSH connection closed: deadline passed");
+        log.info({ ip: ipAddress, deadline }, "SSH connection closed: deadline passed");
         const entry = accepted.get(socket);
         if (entry) entry.endedBy = "timeout";
         const connection = entry?.connection;
@@ -108,7 +111,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
         socket.destroy();
       },
     );
-    accepted.set(socket, { ipAddress, deadlines, endedBy: null });
+    accepted.set(socket, { ipAddress, log, deadlines, endedBy: null });
   });
 
   protocol.on("connection", (connection, info) => {
@@ -118,7 +121,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
     const served = serveConnection(connection, info, {
       logins,
       config,
-      logger,
+      logger: entry.log,
       ipAddress: entry.ipAddress,
       deadlines: entry.deadlines,
       metrics,

@@ -1,41 +1,8 @@
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import { startGateway, type Gateway } from "../../src/gateway.js";
-import { createLogger } from "../../src/logger.js";
-import { createTestDatabase, type TestDatabase } from "../support/databases.js";
-import { sendRequest, testConfig } from "../support/gateway.js";
+import { sendRequest } from "../support/gateway.js";
+import { type LoggedGateway, startLoggedGateway } from "../support/logged-gateway.js";
 
 const SESSIONS = "/api/v1/ssh/collect/sessions/";
-
-/** A gateway on SQLite whose JSON log lines are kept for the test to read. */
-interface LoggedGateway {
-  gateway: Gateway;
-  apiKey: string;
-  lines: Array<Record<string, unknown>>;
-  close(): Promise<void>;
-}
-
-async function startLoggedGateway(environment: Record<string, string>): Promise<LoggedGateway> {
-  const database: TestDatabase = await createTestDatabase("sqlite");
-  const config = testConfig(database.url, environment);
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  const gateway = await startGateway(config, createLogger("info", sink));
-  return {
-    gateway,
-    apiKey: config.bootstrapApiKey as string,
-    lines,
-    close: async () => {
-      await gateway.stop();
-      await database.drop();
-    },
-  };
-}
 
 describe("PUBLIC_URL and TRUSTED_PROXIES", () => {
   let started: LoggedGateway | undefined;
