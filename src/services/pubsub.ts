@@ -65,16 +65,20 @@ function watchConnection(client: Redis, role: string, logger: Logger | undefined
 export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): GatewayPubSub {
   if (!redisUrl) return Object.assign(createPubSub<Topics>(), { isReachable: async () => true, close: async () => {} });
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+  // The event target fires SUBSCRIBE and UNSUBSCRIBE without awaiting them: while Redis is away they wait for
+  // the reconnect instead of failing as unhandled rejections.
+  const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
   watchConnection(publishClient, "publish", logger);
   watchConnection(subscribeClient, "subscribe", logger);
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
   const pubSub = createPubSub<Topics>({ eventTarget });
   return Object.assign(pubSub, {
     isReachable: async () => {
+      // The subscribe client queues commands until Redis is back, so its state is read rather than pinged.
+      if (subscribeClient.status !== "ready") return false;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
-      const pinged = Promise.all([publishClient.ping(), subscribeClient.ping()]).then(
+      const pinged = publishClient.ping().then(
         () => true,
         () => false,
       );
