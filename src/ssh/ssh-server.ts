@@ -9,9 +9,11 @@ import type { SshLoginsService } from "../services/ssh-logins.service.js";
 import { connectionOutcomeOf, type ServerEnding } from "./connection-outcome.js";
 import { serveConnection } from "./ssh-connection.js";
 import { clientAddressOf, ConnectionDeadlines, SocketAdmission } from "./socket-admission.js";
+import { parseSigningKey } from "./signing-key.js";
+import { coalesceWrites } from "./socket-writes.js";
 import { socketOf } from "./ssh2-internals.js";
 
-const { Server, utils } = ssh2;
+const { Server } = ssh2;
 
 /**
  * Set explicitly: what ssh2 implements server-side. Its default list advertises
@@ -48,12 +50,14 @@ export interface SshServerOptions {
   metrics: GatewayMetrics;
 }
 
-/** Parsed once: ssh2 would otherwise parse the key text again for every connection. */
+/** Parsed once, signing with key objects: ssh2 would otherwise parse the key text again for every signature. */
 export function parseHostKeys(hostKeys: HostKey[]): Array<{ key: ParsedKey }> {
   return hostKeys.map((hostKey) => {
-    const parsed = utils.parseKey(hostKey.privateKey);
-    if (parsed instanceof Error) throw new Error(`host key ${hostKey.algorithm}: ${parsed.message}`);
-    return { key: Array.isArray(parsed) ? parsed[0] : parsed };
+    try {
+      return { key: parseSigningKey(hostKey.privateKey) };
+    } catch (error) {
+      throw new Error(`host key ${hostKey.algorithm}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   });
 }
 
@@ -97,6 +101,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
       // A connection that got as far as SSH is counted with its result, once its outcome is recorded.
       if (entry && !entry.connection) metrics.recordSshConnection(entry.endedBy ?? "disconnected");
     });
+    coalesceWrites(socket);
     protocol.injectSocket(socket);
     // After the hand-over: ssh2 has paused the socket, so this listener takes no bytes away from it.
     const deadlines = new ConnectionDeadlines(
