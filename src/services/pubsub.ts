@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createRedisEventTarget } from "@graphql-yoga/redis-event-target";
 import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
 import { Redis } from "ioredis";
@@ -63,7 +64,12 @@ function watchConnection(client: Redis, role: string, logger: Logger | undefined
 
 /** In-process by default; Redis when `redisUrl` is set, so several instances share one stream of events. */
 export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): GatewayPubSub {
-  if (!redisUrl) return Object.assign(createPubSub<Topics>(), { isReachable: async () => true, close: async () => {} });
+  if (!redisUrl) {
+    // Each group of equal subscriptions listens once per topic: many listeners on a busy project's topic are no leak.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    return Object.assign(createPubSub<Topics>({ eventTarget }), { isReachable: async () => true, close: async () => {} });
+  }
   const publishClient = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   // The event target fires SUBSCRIBE and UNSUBSCRIBE without awaiting them: while Redis is away they wait for
   // the reconnect instead of failing as unhandled rejections.

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SubscriberQueue } from "../../src/graphql/subscriptions/subscriber-queue.js";
+import { FanOutSubscriber, MAX_BACKLOG_BYTES } from "../../src/graphql/subscriptions/fan-out-subscriber.js";
 import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
@@ -89,43 +89,48 @@ describe.each(databaseKinds())("one execution per event for equal subscriptions 
   });
 });
 
-describe("a subscriber's queue", () => {
-  it("ends a subscriber that falls behind by its capacity with SLOW_SUBSCRIBER, after the results before it", async () => {
+describe("a member of a fan-out group", () => {
+  const recipient = (backlog = 0) => {
+    const sent: string[] = [];
+    return { sent, id: "7", backlog, send: (message: string) => sent.push(message) };
+  };
+
+  it("writes each result, serialized once for its group, as a graphql-ws next message under its own id", () => {
+    const socket = recipient();
+    const member = new FanOutSubscriber(socket, () => {});
+
+    member.deliver(JSON.stringify({ data: { verifySessionStatusChanged: { status: "VERIFIED" } } }));
+
+    expect(socket.sent.map((message) => JSON.parse(message))).toEqual([
+      { id: "7", type: "next", payload: { data: { verifySessionStatusChanged: { status: "VERIFIED" } } } },
+    ]);
+  });
+
+  it(`ends a subscriber with more than ${MAX_BACKLOG_BYTES} bytes waiting on its socket with SLOW_SUBSCRIBER`, async () => {
     let finished = 0;
-    const queue = new SubscriberQueue<number>(3, () => finished++);
+    const socket = recipient(MAX_BACKLOG_BYTES + 1);
+    const member = new FanOutSubscriber(socket, () => finished++);
 
-    for (let value = 1; value <= 5; value++) queue.push(value);
+    member.deliver(JSON.stringify({ data: {} }));
 
-    expect(await queue.next()).toEqual({ value: 1, done: false });
-    expect(await queue.next()).toEqual({ value: 2, done: false });
-    expect(await queue.next()).toEqual({ value: 3, done: false });
-    await expect(queue.next()).rejects.toMatchObject({ message: "subscriber too slow: 3 events were waiting", extensions: { code: "SLOW_SUBSCRIBER" } });
-    expect(await queue.next()).toEqual({ value: undefined, done: true });
+    expect(socket.sent).toEqual([]);
+    const { value } = await member.next();
+    expect(value?.errors).toEqual([expect.objectContaining({ message: `subscriber too slow: more than ${MAX_BACKLOG_BYTES} bytes waiting`, extensions: { code: "SLOW_SUBSCRIBER" } })]);
+    expect(await member.next()).toEqual({ value: undefined, done: true });
     expect(finished).toBe(1);
   });
 
-  it("answers a waiting next() at once when the subscriber leaves", async () => {
+  it("answers a waiting next() at once when the subscriber leaves, and sends nothing after", async () => {
     let finished = 0;
-    const queue = new SubscriberQueue<number>(3, () => finished++);
-    const waiting = queue.next();
+    const socket = recipient();
+    const member = new FanOutSubscriber(socket, () => finished++);
+    const waiting = member.next();
 
-    await queue.return();
+    await member.return();
 
     expect(await waiting).toEqual({ value: undefined, done: true });
-    queue.push(1);
-    expect(await queue.next()).toEqual({ value: undefined, done: true });
+    member.deliver(JSON.stringify({ data: {} }));
+    expect(socket.sent).toEqual([]);
     expect(finished).toBe(1);
-  });
-
-  it("hands a waiting next() the next result, and ends after the buffered ones when the source ends", async () => {
-    const queue = new SubscriberQueue<number>(3, () => {});
-    const waiting = queue.next();
-    queue.push(1);
-    queue.push(2);
-    queue.end();
-
-    expect(await waiting).toEqual({ value: 1, done: false });
-    expect(await queue.next()).toEqual({ value: 2, done: false });
-    expect(await queue.next()).toEqual({ value: undefined, done: true });
   });
 });

@@ -1,21 +1,31 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from "graphql";
-import { SubscriberQueue } from "./subscriber-queue.js";
-
-/** How many results a subscriber may fall behind before it is ended (SLOW_SUBSCRIBER). */
-const SUBSCRIBER_QUEUE_CAPACITY = 1_000;
+import {
+  createSourceEventStream,
+  execute,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  GraphQLError,
+} from "graphql";
+import { FanOutSubscriber, type Recipient } from "./fan-out-subscriber.js";
 
 export interface FanOutOptions {
   /** Counts one subscriber as open; the returned function counts it closed. */
   subscriberOpened(): () => void;
+  /** A result as clients see it (errors in their GraphQL form); applied once per event and group. */
+  format(result: ExecutionResult): FormattedExecutionResult;
+  /** A source that failed mid-stream: logged once, its subscribers end with an internal error. */
+  onSourceError(error: unknown): void;
 }
+
+const SOURCE_FAILED = new GraphQLError("Internal server error", { extensions: { code: "INTERNAL_SERVER_ERROR" } });
 
 /**
  * Subscribers whose results cannot differ: the same document, operation and variables, for the same project and
- * host. The group subscribes to its source once and executes each event once, with the first subscriber's
- * context, then hands every member the same result.
+ * host. The group subscribes to its source once, executes each event once with the first subscriber's context,
+ * serializes the result once and writes it to every member's socket.
  */
 class FanOutGroup {
-  private readonly members = new Set<SubscriberQueue<ExecutionResult>>();
+  private readonly members = new Set<FanOutSubscriber>();
   private iterator: AsyncIterator<unknown> | null = null;
   private stopped = false;
   /** Null once the source is live; a result with errors when subscribing failed (the same for every member). */
@@ -33,9 +43,9 @@ class FanOutGroup {
     return this.stopped;
   }
 
-  join(): SubscriberQueue<ExecutionResult> {
+  join(recipient: Recipient): FanOutSubscriber {
     const closed = this.options.subscriberOpened();
-    const member: SubscriberQueue<ExecutionResult> = new SubscriberQueue(SUBSCRIBER_QUEUE_CAPACITY, () => {
+    const member: FanOutSubscriber = new FanOutSubscriber(recipient, () => {
       closed();
       this.members.delete(member);
       if (this.members.size === 0) this.stop();
@@ -62,21 +72,20 @@ class FanOutGroup {
   }
 
   private async pump(iterator: AsyncIterator<unknown>): Promise<void> {
-    let failure: { error: unknown } | null = null;
+    let failed = false;
     try {
       for (let step = await iterator.next(); !step.done; step = await iterator.next()) {
         const result = await execute({ ...this.args, rootValue: step.value });
-        for (const member of this.members) member.push(result);
+        const serialized = JSON.stringify(this.options.format(result));
+        for (const member of this.members) member.deliver(serialized);
       }
     } catch (error) {
-      failure = { error };
+      failed = true;
+      this.options.onSourceError(error);
     }
-    // A source that ended takes no new members; the ones it has finish with what they were sent.
+    // A source that ended takes no new members; the ones it has end after what they were sent.
     this.stop();
-    for (const member of this.members) {
-      if (failure) member.fail(failure.error);
-      else member.end();
-    }
+    for (const member of this.members) member.end(failed ? { errors: [SOURCE_FAILED] } : undefined);
   }
 
   private stop(): void {
@@ -102,7 +111,7 @@ export class SubscriptionFanOut {
     return this.groups.size;
   }
 
-  async subscribe(groupKey: string, args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+  async subscribe(groupKey: string, args: ExecutionArgs, recipient: Recipient): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
     for (;;) {
       let group = this.groups.get(groupKey);
       if (!group) {
@@ -115,7 +124,7 @@ export class SubscriptionFanOut {
       const failed = await group.started;
       if (failed) return failed;
       // Its last member may have left while this one waited; then the next one starts afresh.
-      if (!group.isStopped) return group.join();
+      if (!group.isStopped) return group.join(recipient);
     }
   }
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server as HttpServer } from "node:http";
 import {
   type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
   getOperationAST,
   GraphQLError,
   parse,
@@ -20,6 +22,7 @@ import type { GraphqlContext } from "../graphql-context.js";
 import { GRAPHQL_PATH, type GraphqlServer, MAX_QUERY_TOKENS } from "../graphql-server.js";
 import { checkQueryCost, depthLimitRule } from "../query-limits.js";
 import { ApiKeySockets, UNAUTHORIZED_CLOSE_CODE } from "./api-key-sockets.js";
+import type { Recipient } from "./fan-out-subscriber.js";
 import { SubscriptionFanOut } from "./subscription-fan-out.js";
 
 /** A subscribe message is at most this large, as an HTTP body is. */
@@ -111,10 +114,17 @@ export function startSubscriptionServer(dependencies: SubscriptionDependencies):
   const { httpServer, graphql, services, logger, limitRate } = dependencies;
   const webSocketServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_MESSAGE_BYTES });
   const keySockets = new ApiKeySockets(services, logger, dependencies.keyRecheckMs);
-  const fanOut = new SubscriptionFanOut({ subscriberOpened: dependencies.subscriptionOpened });
   const formatError = createErrorFormatter(logger);
+  // DomainErrors (NOT_FOUND for another project's session) take their GraphQL form, as over HTTP.
+  const format = (result: ExecutionResult): FormattedExecutionResult =>
+    result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : { data: result.data };
+  const fanOut = new SubscriptionFanOut({
+    subscriberOpened: dependencies.subscriptionOpened,
+    format,
+    onSourceError: (error) => logger.error({ err: error }, "a subscription source failed"),
+  });
   const contexts = new WeakMap<WebSocket, { context: GraphqlContext; host: string }>();
-  const groupKeys = new WeakMap<ExecutionArgs, string>();
+  const prepared = new WeakMap<ExecutionArgs, { groupKey: string; recipient: Recipient }>();
 
   const server = useServer<Record<string, unknown> | undefined>(
     {
@@ -135,27 +145,32 @@ export function startSubscriptionServer(dependencies: SubscriptionDependencies):
         keySockets.add(context.caller.apiKeyId, extra.socket);
         return true;
       },
-      onSubscribe: async ({ extra, subscriptions }, _id, payload) => {
+      onSubscribe: async ({ extra, subscriptions }, id, payload) => {
         const signedIn = contexts.get(extra.socket);
         if (!signedIn) return [new GraphQLError("not signed in", { extensions: { code: "UNAUTHENTICATED" } })];
         if (Object.keys(subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
           return [badRequest(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions per connection`)];
         }
-        const prepared = await prepare(graphql.schema, signedIn.context, payload, limitRate);
-        if (!("document" in prepared)) return prepared;
-        groupKeys.set(prepared, groupKey(signedIn.context, signedIn.host, payload));
-        return prepared;
+        const args = await prepare(graphql.schema, signedIn.context, payload, limitRate);
+        if (!("document" in args)) return args;
+        const { socket } = extra;
+        const recipient: Recipient = {
+          id,
+          send: (message) => socket.send(message),
+          get backlog() {
+            return socket.bufferedAmount;
+          },
+        };
+        prepared.set(args, { groupKey: groupKey(signedIn.context, signedIn.host, payload), recipient });
+        return args;
       },
       subscribe: (args) => {
-        const key = groupKeys.get(args);
-        if (key === undefined) throw new Error("a subscription reached execution without passing onSubscribe");
-        return fanOut.subscribe(key, args);
+        const operation = prepared.get(args);
+        if (!operation) throw new Error("a subscription reached execution without passing onSubscribe");
+        return fanOut.subscribe(operation.groupKey, args, operation.recipient);
       },
-      onNext: (_context, _id, _payload, _args, result) => {
-        // DomainErrors (NOT_FOUND for another project's session) take their GraphQL form, as over HTTP.
-        if (!result.errors) return undefined;
-        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) };
-      },
+      // Results of the fan-out go straight to the sockets; what passes here is a subscription refused at its start.
+      onNext: (_context, _id, _payload, _args, result) => (result.errors ? format(result) : undefined),
     },
     webSocketServer,
   );
