@@ -52,7 +52,7 @@ export class ClientAddressResolver {
     this.hasTrustedProxies = trustedProxies.length > 0;
   }
 
-  isTrusted(address: string | undefined): boolean {
+  private isTrusted(address: string | undefined): boolean {
     if (!this.hasTrustedProxies || !address) return false;
     const plain = plainAddress(address);
     const family = isIP(plain);

@@ -84,10 +84,6 @@ export class RateLimiter {
     return new RateLimiter(limitPerMinute, counter, logger, clock);
   }
 
-  get enabled(): boolean {
-    return this.counter !== null;
-  }
-
   /** Counts one request of the project; throws RATE_LIMITED with the seconds until the window resets. */
   async consume(projectId: string): Promise<void> {
     if (!this.counter) return;

@@ -58,7 +58,6 @@ describe("rate limit in one process", () => {
 
   it("does nothing when RATE_LIMIT_PER_MINUTE is 0", async () => {
     const unlimited = limiter(0, () => QUARTER_PAST);
-    expect(unlimited.enabled).toBe(false);
     for (let request = 0; request < 1_000; request++) await unlimited.consume("project-a");
   });
 });
