@@ -11,10 +11,11 @@ import { RateLimiter } from "./http/rate-limit.js";
 import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";
 import { startExpirySweeper } from "./services/expiry-sweeper.js";
-import { createServices, type ServiceOptions, type Services } from "./services/index.js";
+import { createServices, type Services } from "./services/index.js";
 import { createGatewayPubSub } from "./services/pubsub.js";
 import { RetentionService, startRetentionPurge } from "./services/retention.service.js";
 import { startSshServer } from "./ssh/ssh-server.js";
+import { type DnsLookup, systemLookup, webhookTargetProblem } from "./webhooks/address-guard.js";
 import { DeliveryWorker } from "./webhooks/delivery-worker.js";
 
 export interface Gateway {
@@ -39,7 +40,9 @@ const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 const SUBSCRIBER_CLOSE_MS = 2_000;
 
 /** What only code can pass: tests inject name resolution for the webhook address guard, and a shorter key re-check. */
-export interface GatewayOptions extends ServiceOptions {
+export interface GatewayOptions {
+  /** Name resolution for the webhook address guard; tests point public names at test receivers with it. */
+  dnsLookup?: DnsLookup;
   /** How often open WebSocket connections re-check their API key (default 5 s). */
   subscriptionKeyRecheckMs?: number;
 }
@@ -65,10 +68,11 @@ export async function startGateway(config: Config, logger: Logger, options: Gate
     const metrics = new GatewayMetrics();
     const rateLimiter = RateLimiter.create(config.rateLimitPerMinute, config.redisUrl, logger);
     stops.unshift(() => rateLimiter.close());
-    const services = createServices(database, config, pubSub, options);
+    const lookup = options.dnsLookup ?? systemLookup;
+    const services = createServices(database, pubSub, (url) => webhookTargetProblem(url, config.webhookAllowPrivate, lookup));
     const webhookWorker = new DeliveryWorker(services.webhookDeliveries, {
       allowPrivate: config.webhookAllowPrivate,
-      lookup: options.dnsLookup,
+      lookup,
       logger,
       onAttempt: (succeeded) => metrics.recordWebhookDelivery(succeeded ? "succeeded" : "failed"),
     });

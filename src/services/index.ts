@@ -1,11 +1,9 @@
-import type { Config } from "../config.js";
 import type { Database } from "../db/database.js";
-import { type DnsLookup, systemLookup, webhookTargetProblem } from "../webhooks/address-guard.js";
 import { ApiKeysService } from "./api-keys.service.js";
 import { HostKeysService } from "./host-keys.service.js";
 import type { GatewayPubSub } from "./pubsub.js";
 import { SessionEvents } from "./session-events.js";
-import { SessionsService } from "./sessions.service.js";
+import { SessionsService, type WebhookTargetCheck } from "./sessions.service.js";
 import { SshLoginsService } from "./ssh-logins.service.js";
 import { WebhookDeliveriesService } from "./webhook-deliveries.service.js";
 import { WebhooksService } from "./webhooks.service.js";
@@ -23,16 +21,10 @@ export interface Services {
   readonly webhookDeliveries: WebhookDeliveriesService;
 }
 
-export interface ServiceOptions {
-  /** Name resolution for the webhook target check; tests inject one to point public names at test receivers. */
-  dnsLookup?: DnsLookup;
-}
-
-export function createServices(database: Database, config: Config, pubSub: GatewayPubSub, options: ServiceOptions = {}): Services {
+/** `checkWebhookTarget` says why a webhook URL may not be used (the SSRF policy lives with the webhook worker). */
+export function createServices(database: Database, pubSub: GatewayPubSub, checkWebhookTarget: WebhookTargetCheck): Services {
   const webhookDeliveries = new WebhookDeliveriesService(database);
   const events = new SessionEvents(pubSub, () => webhookDeliveries.announceDue());
-  const checkWebhookTarget = (url: string) =>
-    webhookTargetProblem(url, config.webhookAllowPrivate, options.dnsLookup ?? systemLookup);
   return {
     database,
     pubSub,

@@ -4,7 +4,6 @@ import { Database } from "../../../src/db/database.js";
 import type { RequestContext } from "../../../src/services/context.js";
 import { createServices, type Services } from "../../../src/services/index.js";
 import { createGatewayPubSub } from "../../../src/services/pubsub.js";
-import { testConfig } from "../../support/gateway.js";
 import { freePort, startServiceProcess } from "../../support/processes.js";
 
 export interface ServiceProcess {
@@ -37,7 +36,7 @@ export async function connectWithoutWorker(databaseUrl: string, apiKey: string) 
   const database = await Database.connect(databaseUrl);
   await database.migrate();
   const pubSub = createGatewayPubSub(null);
-  const services: Services = createServices(database, testConfig(databaseUrl), pubSub);
+  const services: Services = createServices(database, pubSub, async () => null);
   await database.withExclusiveLock("sshverify:bootstrap", () => services.apiKeys.ensureBootstrapKey(apiKey));
   const { projectId, apiKeyId } = await services.apiKeys.authenticate(apiKey);
   const context: RequestContext = { projectId, apiKeyId };
