@@ -11,7 +11,7 @@ import {
   type DocumentNode,
   OperationTypeNode,
 } from "graphql";
-import type { SubscribePayload } from "graphql-ws";
+import { CloseCode, type SubscribePayload } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { DomainError } from "../../domain/errors.js";
@@ -116,8 +116,8 @@ export function startSubscriptionServer(dependencies: SubscriptionDependencies):
   const keySockets = new ApiKeySockets(services, logger, dependencies.keyRecheckMs);
   const formatError = createErrorFormatter(logger);
   // DomainErrors (NOT_FOUND for another project's session) take their GraphQL form, as over HTTP.
-  const format = (result: ExecutionResult): FormattedExecutionResult =>
-    result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : { data: result.data };
+  const format = ({ data, errors }: ExecutionResult): FormattedExecutionResult =>
+    errors ? { data, errors: errors.map((error) => formatError(error.toJSON(), error)) } : { data };
   const fanOut = new SubscriptionFanOut({
     subscriberOpened: dependencies.subscriptionOpened,
     format,
@@ -137,8 +137,12 @@ export function startSubscriptionServer(dependencies: SubscriptionDependencies):
           if (typeof apiKey !== "string" || apiKey === "") throw DomainError.unauthenticated("missing x-api-key in connectionParams");
           await context.signIn(apiKey);
         } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          extra.socket.close(UNAUTHORIZED_CLOSE_CODE, error.message);
+          if (error instanceof DomainError) {
+            extra.socket.close(UNAUTHORIZED_CLOSE_CODE, error.message);
+          } else {
+            logger.error({ err: error }, "could not sign a WebSocket connection in");
+            extra.socket.close(CloseCode.InternalServerError, "Internal server error");
+          }
           return false;
         }
         contexts.set(extra.socket, { context, host });
