@@ -13,7 +13,7 @@ import type {
 
 /** REST times: RFC 3339 in UTC. */
 const time = (value: Date): string => value.toISOString();
-const optionalTime = (value: Date | null): string | null => (value === null ? null : value.toISOString());
+export const optionalTime = (value: Date | null): string | null => (value === null ? null : value.toISOString());
 
 function publicKeyFields(key: PublicKeyView) {
   return {

@@ -6,7 +6,7 @@ import type { WebhookInvocationView } from "../services/webhook-views.js";
 import { LIST_PARAMETERS, listEnvelope, listPageOf } from "./list-envelope.js";
 import { type ErrorDetail, reportableValue } from "./problem-details.js";
 import type { ParameterSpec, RestOperation, RestRequest } from "./rest-operation.js";
-import { renderWebhook, type WebhookBody } from "./session-representation.js";
+import { optionalTime, renderWebhook, type WebhookBody } from "./session-representation.js";
 import { kindLabel, SESSION_PARAMETER, sessionIdOf, sessionPath } from "./sessions.routes.js";
 
 const WEBHOOK_PARAMETER: ParameterSpec = {
@@ -38,7 +38,6 @@ function toWebhookChanges(body: WebhookUpdateBody): WebhookChanges {
   };
 }
 
-const optionalTime = (value: Date | null) => (value === null ? null : value.toISOString());
 
 /** The webhook rules on the fields a partly valid body gives (absent fields are not judged), for one 422. */
 function webhookRuleErrors(kind: SessionKind, validPart: Record<string, unknown>): ErrorDetail[] {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { EntityManager, SelectQueryBuilder } from "typeorm";
-import type { Database, Transaction } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { Connection, Session, SessionKey, Webhook } from "../db/entities/index.js";
 import { DomainError } from "../domain/errors.js";
 import { newConnectionIdentifier, newId, now } from "../domain/ids.js";
@@ -21,6 +21,7 @@ import {
   type SessionParts,
 } from "./session-details.js";
 import type { SessionEvents } from "./session-events.js";
+import { lockOwnSession } from "./session-lock.js";
 import { prepareSessionInput, type PreparedKey, type SessionInput } from "./session-input.js";
 import { type SessionDetail, type SessionView, toSessionView, type WebhookView } from "./session-views.js";
 
@@ -224,7 +225,7 @@ export class SessionsService {
     }
     return this.database.transaction(async (transaction) => {
       const { manager } = transaction;
-      const session = await this.lock(transaction, context, kind, id);
+      const session = await lockOwnSession(transaction, context, kind, id);
       const connections = await manager.countBy(Connection, { sessionId: id });
       if (!canUpdate(session, connections, at)) {
         throw DomainError.conflict("a session can be changed only while pending and before any connection");
@@ -242,7 +243,7 @@ export class SessionsService {
   /** Deletes the session; its keys, connections, webhooks and pending deliveries go with it (cascade). */
   async delete(context: RequestContext, kind: SessionKind, id: string): Promise<void> {
     await this.database.transaction(async (transaction) => {
-      await this.lock(transaction, context, kind, id);
+      await lockOwnSession(transaction, context, kind, id);
       await transaction.manager.delete(Session, { id });
     });
   }
@@ -251,7 +252,7 @@ export class SessionsService {
   async complete(context: RequestContext, kind: SessionKind, id: string): Promise<SessionDetail> {
     const at = now();
     return this.database.transaction(async (transaction) => {
-      const session = await this.lock(transaction, context, kind, id);
+      const session = await lockOwnSession(transaction, context, kind, id);
       if (!canComplete(session, at)) {
         throw DomainError.conflict("only a pending multi_connection session can be completed");
       }
@@ -296,15 +297,7 @@ export class SessionsService {
     return expired;
   }
 
-  /** Reads the session under a row lock (MySQL) for a change; another project's session is NOT_FOUND. */
-  async lock(transaction: Transaction, context: RequestContext, kind: SessionKind, id: string): Promise<Session> {
-    const session = await transaction
-      .forUpdate(transaction.manager.createQueryBuilder(Session, "s"))
-      .where("s.id = :id AND s.project_id = :projectId AND s.kind = :kind", { id, projectId: context.projectId, kind })
-      .getOne();
-    if (!session) throw DomainError.notFound(`${kind} session`);
-    return session;
-  }
+
 
   private filtered(
     manager: EntityManager,

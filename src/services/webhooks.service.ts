@@ -6,6 +6,7 @@ import { now } from "../domain/ids.js";
 import type { SessionKind } from "../domain/session-rules.js";
 import { webhookErrors, withWebhookDefaults, type WebhookSettings } from "../domain/webhook-rules.js";
 import type { RequestContext } from "./context.js";
+import { lockOwnSession } from "./session-lock.js";
 import { SESSION_LIMITS } from "./session-input.js";
 import { toWebhookView, type WebhookView } from "./session-views.js";
 import { type OffsetPage, type WebhookTargetCheck, webhookRow } from "./sessions.service.js";
@@ -69,7 +70,8 @@ export class WebhooksService {
     await this.checkTarget(settings.url);
     const at = now();
     return this.database.transaction(async (transaction) => {
-      const session = await this.lockSession(transaction, context, sessionKind, sessionId);
+      // Under the session's row lock (MySQL), so a concurrent create or delete sees a settled count.
+      const session = await lockOwnSession(transaction, context, sessionKind, sessionId);
       const count = await transaction.manager.countBy(Webhook, { sessionId });
       if (count >= SESSION_LIMITS.maxWebhooks) {
         throw DomainError.conflict(`a session has at most ${SESSION_LIMITS.maxWebhooks} webhooks`);
@@ -157,16 +159,6 @@ export class WebhooksService {
   private async findSession(manager: EntityManager, context: RequestContext, id: string, kind?: SessionKind): Promise<Session> {
     const session = await manager.findOneBy(Session, { id, projectId: context.projectId, ...(kind ? { kind } : {}) });
     if (!session) throw DomainError.notFound(kind ? `${kind} session` : "session");
-    return session;
-  }
-
-  /** The session under a row lock (MySQL), so a concurrent delete or create sees a settled count. */
-  private async lockSession(transaction: Transaction, context: RequestContext, kind: SessionKind, id: string): Promise<Session> {
-    const session = await transaction
-      .forUpdate(transaction.manager.createQueryBuilder(Session, "s"))
-      .where("s.id = :id AND s.project_id = :projectId AND s.kind = :kind", { id, projectId: context.projectId, kind })
-      .getOne();
-    if (!session) throw DomainError.notFound(`${kind} session`);
     return session;
   }
 
