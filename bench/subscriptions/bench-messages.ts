@@ -15,6 +15,8 @@ export interface Scenario {
   distinctDocuments: boolean;
   events: number;
   warmupEvents: number;
+  /** `bare-ws`: no gateway, a plain ws server writes one prepared message to every socket (the floor). */
+  target: "gateway" | "bare-ws";
 }
 
 export interface Outcome {
@@ -37,6 +39,6 @@ export type DriverMessage =
 
 export type SubscriberMessage =
   | { type: "opened" }
-  /** Arrival times (performance.timeOrigin + performance.now(), in ms) by session id, for the results expected. */
+  /** Arrival times (process.hrtime in ms, one clock for all processes) by session id, for the results expected. */
   | { type: "received"; arrivals: Array<[sessionId: string, at: number]>; errors: number }
   | { type: "closed" };

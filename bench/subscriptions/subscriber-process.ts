@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { type RawData, WebSocket } from "ws";
 import type { DriverMessage, SubscriberMessage, SubscriptionRequest } from "./bench-messages.js";
 
@@ -11,7 +10,8 @@ import type { DriverMessage, SubscriberMessage, SubscriptionRequest } from "./be
 /** Connections opened at once; the gateway's listen backlog is not the subject here. */
 const OPENING_AT_ONCE = 200;
 
-const now = () => performance.timeOrigin + performance.now();
+/** CLOCK_MONOTONIC in ms: the same clock in every process of the machine (timeOrigin is not: it is read at start). */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sockets: WebSocket[] = [];
 let arrived: Array<[at: number, data: RawData]> = [];
 let expected = 0;

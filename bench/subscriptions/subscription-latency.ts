@@ -14,6 +14,8 @@ import type { Outcome, Scenario } from "./bench-messages.js";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200);
 const PER_SESSION_SUBSCRIBERS = Number(process.env.BENCH_PER_SESSION_SUBSCRIBERS ?? 10_000);
+/** One subscriber per event here, so more events for a stable p99. */
+const PER_SESSION_EVENTS = EVENTS * 5;
 
 /** Below this many subscribers the growth of RSS is lost in its noise. */
 const RSS_MIN_SUBSCRIBERS = 1_000;
@@ -33,6 +35,7 @@ function scenarios(descriptors: number): Scenario[] {
     distinctDocuments,
     events,
     warmupEvents: 20,
+    target: "gateway",
   });
   return [
     projectWide(1, EVENTS),
@@ -40,6 +43,8 @@ function scenarios(descriptors: number): Scenario[] {
     projectWide(1_000, EVENTS),
     // What a plain graphql-ws server does: one execution per subscriber per event.
     projectWide(1_000, Math.ceil(EVENTS / 4), true),
+    // No GraphQL at all: one prepared message written to each of 1,000 sockets.
+    { ...projectWide(1_000, EVENTS), name: "1,000 sockets, bare ws (the floor)", target: "bare-ws" },
     {
       name: `${PER_SESSION_SUBSCRIBERS.toLocaleString("en")} on a session each`,
       subscribers: PER_SESSION_SUBSCRIBERS,
@@ -47,8 +52,9 @@ function scenarios(descriptors: number): Scenario[] {
       sockets: Math.max(1, Math.min(PER_SESSION_SUBSCRIBERS, descriptors - 512)),
       perSession: true,
       distinctDocuments: false,
-      events: EVENTS,
+      events: Math.min(PER_SESSION_EVENTS, PER_SESSION_SUBSCRIBERS - 50),
       warmupEvents: 50,
+      target: "gateway",
     },
   ];
 }
@@ -81,15 +87,16 @@ async function main(): Promise<void> {
     const outcome = await runInOwnProcess(scenario);
     const sorted = [...outcome.latencies].sort((a, b) => a - b);
     const commits = [...outcome.commitCalls].sort((a, b) => a - b);
+    const gateway = scenario.target === "gateway";
     const cells = [
       scenario.sockets.toLocaleString("en"),
-      outcome.groups.toLocaleString("en"),
+      gateway ? outcome.groups.toLocaleString("en") : "-",
       String(scenario.events),
       percentile(sorted, 0.5).toFixed(2),
       percentile(sorted, 0.99).toFixed(2),
       (sorted.at(-1) ?? Number.NaN).toFixed(2),
-      percentile(commits, 0.5).toFixed(2),
-      scenario.subscribers >= RSS_MIN_SUBSCRIBERS ? (outcome.rssPerSubscriber / 1024).toFixed(1) : "-",
+      gateway ? percentile(commits, 0.5).toFixed(2) : "-",
+      gateway && scenario.subscribers >= RSS_MIN_SUBSCRIBERS ? (outcome.rssPerSubscriber / 1024).toFixed(1) : "-",
     ];
     process.stdout.write(`${scenario.name.padEnd(40)}${cells.map((cell) => cell.padStart(12)).join("")}\n`);
   }
