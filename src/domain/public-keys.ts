@@ -153,6 +153,11 @@ function blobFromKey(key: KeyObject): Buffer {
 
 /** Parses an SSH wire-format public key blob (RFC 4253 §6.6), e.g. from a publickey auth request. */
 export function parsePublicKeyBlob(blob: Buffer): ParsedPublicKey {
+  return parseVerifiablePublicKeyBlob(blob).parsed;
+}
+
+/** The same, with the node key object it was checked with, to verify signatures without parsing the key again. */
+export function parseVerifiablePublicKeyBlob(blob: Buffer): { parsed: ParsedPublicKey; keyObject: KeyObject } {
   if (!(blob instanceof Uint8Array)) throw malformed("the key data must be a Buffer");
   const data = Buffer.from(blob); // a private copy: callers may reuse their buffer
   const reader = new WireReader(data);
@@ -197,7 +202,7 @@ export function parsePublicKeyBlob(blob: Buffer): ParsedPublicKey {
   if (type === "ssh-rsa" && bits < MIN_RSA_BITS) {
     throw new PublicKeyError("RSA_TOO_SHORT", `This RSA key is only ${bits} bits; at least ${MIN_RSA_BITS} bits are required. Generate a new key, e.g. ssh-keygen -t ed25519.`);
   }
-  return {
+  const parsed: ParsedPublicKey = {
     algorithm: type,
     bits,
     blob: data,
@@ -206,6 +211,7 @@ export function parsePublicKeyBlob(blob: Buffer): ParsedPublicKey {
     md5: `MD5:${createHash("md5").update(data).digest("hex").replace(/(..)(?!$)/g, "$1:")}`,
     pem: key.export({ type: "spki", format: "pem" }).toString(),
   };
+  return { parsed, keyObject: key };
 }
 
 /** Parses a pasted public key: an OpenSSH/authorized_keys line, an RFC 4716 block, or an SPKI / PKCS#1 PEM block. */

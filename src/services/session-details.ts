@@ -1,5 +1,6 @@
-import { In, type EntityManager, type EntityTarget, type FindOptionsOrder, type FindOptionsWhere } from "typeorm";
+import type { EntityManager, EntityTarget } from "typeorm";
 import { Connection, ConnectionKey, Session, SessionKey, Webhook } from "../db/entities/index.js";
+import { hydrate, orderBy, selectRows } from "../db/plain-sql.js";
 import {
   type ConnectionKeyView,
   type ConnectionView,
@@ -84,14 +85,21 @@ export async function loadSessionParts(
   return { keys, connections: connectionViews, webhooks: webhookViews };
 }
 
+/** Written SQL (see db/plain-sql.ts): status changes load a snapshot on the SSH verification path. */
 async function findBySessions<T extends { sessionId: string }>(
   manager: EntityManager,
   entity: EntityTarget<T>,
   sessionIds: string[],
-  order: FindOptionsOrder<T>,
+  order: Partial<Record<keyof T & string, "ASC" | "DESC">>,
 ): Promise<T[]> {
   if (sessionIds.length === 0) return [];
-  return manager.find(entity, { where: { sessionId: In(sessionIds) } as FindOptionsWhere<T>, order });
+  const table = manager.connection.getMetadata(entity).tableName;
+  const rows = await selectRows(
+    manager,
+    `SELECT * FROM ${table} WHERE session_id IN (${sessionIds.map(() => "?").join(", ")}) ORDER BY ${orderBy(manager, entity, order)}`,
+    sessionIds,
+  );
+  return rows.map((row) => hydrate(manager, entity, row));
 }
 
 export async function loadSessionDetails(manager: EntityManager, sessions: Session[], at = new Date()): Promise<SessionDetail[]> {

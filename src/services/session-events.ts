@@ -1,5 +1,6 @@
 import type { Transaction } from "../db/database.js";
 import { type Session, Webhook, WebhookInvocation } from "../db/entities/index.js";
+import { hydrate, selectRows } from "../db/plain-sql.js";
 import { newId } from "../domain/ids.js";
 import type { SessionStatus } from "../domain/session-rules.js";
 import type { GatewayPubSub } from "./pubsub.js";
@@ -27,6 +28,9 @@ export function payloadBase(session: Session): Record<string, unknown> {
  * has committed, never before.
  */
 export class SessionEvents {
+  /** A session's webhooks, read once per transaction however many events it records. */
+  private readonly webhooksRead = new WeakMap<Transaction, Map<string, Webhook[]>>();
+
   constructor(
     private readonly pubSub: GatewayPubSub,
     private readonly onInvocationsWritten: () => void = () => {},
@@ -40,7 +44,7 @@ export class SessionEvents {
     at: Date,
   ): Promise<void> {
     const payload = { ...payloadBase(session), ...fields };
-    const webhooks = await transaction.manager.find(Webhook, { where: { sessionId: session.id } });
+    const webhooks = await this.webhooksOf(transaction, session.id);
     const subscribed = webhooks.filter((webhook) => webhook.events.length === 0 || webhook.events.includes(event));
     if (subscribed.length > 0) {
       await transaction.manager.insert(
@@ -93,5 +97,17 @@ export class SessionEvents {
       this.pubSub.publish("session-status:session", session.id, change);
       this.pubSub.publish("session-status:project", session.projectId, change);
     });
+  }
+
+  private async webhooksOf(transaction: Transaction, sessionId: string): Promise<Webhook[]> {
+    let bySession = this.webhooksRead.get(transaction);
+    if (bySession === undefined) this.webhooksRead.set(transaction, (bySession = new Map()));
+    let webhooks = bySession.get(sessionId);
+    if (webhooks === undefined) {
+      const rows = await selectRows(transaction.manager, "SELECT * FROM webhooks WHERE session_id = ?", [sessionId]);
+      webhooks = rows.map((row) => hydrate(transaction.manager, Webhook, row));
+      bySession.set(sessionId, webhooks);
+    }
+    return webhooks;
   }
 }

@@ -1,5 +1,6 @@
 import type { Database, Transaction } from "../db/database.js";
 import { Connection, ConnectionKey, Session, SessionKey } from "../db/entities/index.js";
+import { columnValue, execute, hydrate, insertRow, selectRows } from "../db/plain-sql.js";
 import { newId, now } from "../domain/ids.js";
 import type { ParsedPublicKey } from "../domain/public-keys.js";
 import {
@@ -40,6 +41,8 @@ export type OpenedConnection = { connectionId: string; refusal: null } | { conne
 
 /** The condition every state change of a login is conditional on: the session still accepts connections. */
 const OPEN_SESSION = "id = :sessionId AND status = 'pending' AND (expired_at IS NULL OR expired_at > :at)";
+/** The same, in written SQL: parameters session id, then now. */
+const OPEN_SESSION_SQL = "id = ? AND status = 'pending' AND (expired_at IS NULL OR expired_at > ?)";
 
 /** The column's width; an identification string may legally be that long, so longer ones are cut. */
 const MAX_CLIENT_VERSION_CHARS = 255;
@@ -66,25 +69,28 @@ export class SshLoginsService {
     private readonly events: SessionEvents,
   ) {}
 
-  /** One indexed query for known and unknown identifiers alike: the session joined with its configured keys. */
+  /**
+   * One indexed query for known and unknown identifiers alike: the session joined with its configured keys.
+   * Written SQL, as every statement of a login (see db/plain-sql.ts).
+   */
   async findSession(connectionIdentifier: string): Promise<LoginLookup> {
     const at = now();
-    const { entities, raw } = await this.database.read((manager) =>
-      manager
-        .createQueryBuilder(Session, "s")
-        .leftJoin(SessionKey, "k", "k.session_id = s.id")
-        .addSelect(["k.id", "k.publicKeySsh", "k.position"])
-        .where("s.connection_identifier = :connectionIdentifier", { connectionIdentifier })
-        .orderBy("k.position", "ASC")
-        .getRawAndEntities(),
-    );
-    const session = entities[0] ?? null;
+    const { rows, session } = await this.database.read(async (manager) => {
+      const found = await selectRows(
+        manager,
+        `SELECT s.*, k.id AS configured_key_id, k.public_key_ssh AS configured_key_ssh
+         FROM sessions s LEFT JOIN session_keys k ON k.session_id = s.id
+         WHERE s.connection_identifier = ? ORDER BY k.position`,
+        [connectionIdentifier],
+      );
+      return { rows: found, session: found[0] === undefined ? null : hydrate(manager, Session, found[0]) };
+    });
     const refusal = refusalReason(session, at);
     if (refusal !== null || session === null) return { session: null, refusal: refusal ?? "unknown" };
     const configuredKeys = new Map<string, string>();
-    for (const row of raw as Array<Record<string, unknown>>) {
-      if (typeof row.k_id === "string" && typeof row.k_public_key_ssh === "string") {
-        configuredKeys.set(row.k_public_key_ssh, row.k_id);
+    for (const row of rows) {
+      if (typeof row.configured_key_id === "string" && typeof row.configured_key_ssh === "string") {
+        configuredKeys.set(row.configured_key_ssh, row.configured_key_id);
       }
     }
     return {
@@ -119,7 +125,7 @@ export class SshLoginsService {
       const refusal = refusalReason(session, at);
       if (refusal !== null || session === null) return { connectionId: null, refusal: refusal ?? "unknown" };
       const id = newId(at);
-      await transaction.manager.insert(Connection, {
+      await insertRow(transaction.manager, Connection, {
         id,
         sessionId,
         ipAddress,
@@ -146,28 +152,32 @@ export class SshLoginsService {
     const at = now();
     return this.database.transaction(async (transaction) => {
       const { manager } = transaction;
-      const connection = await manager.findOneBy(Connection, { id: connectionId, sessionId });
-      const before = await manager.findOneBy(Session, { id: sessionId });
-      if (!connection || !before) return { recorded: false, status: null };
-      if (!connection.satisfied) {
-        const changed = await manager
-          .createQueryBuilder()
-          .update(Session)
-          .set({ status: statusAfterSatisfied(before), satisfiedConnections: () => "satisfied_connections + 1", updatedAt: at })
-          .where(OPEN_SESSION, { sessionId, at })
-          .execute();
-        if (!changed.affected) {
-          const current = await this.lockSession(transaction, sessionId);
-          return { recorded: false, status: current ? effectiveStatus(current, at) : null };
-        }
-        await manager.update(Connection, { id: connectionId }, { satisfied: true });
+      // Locked first (MySQL), so what this transaction reads stays true until it commits.
+      const [row] = await selectRows(
+        manager,
+        `SELECT s.*, c.satisfied AS connection_satisfied FROM sessions s JOIN connections c ON c.session_id = s.id
+         WHERE s.id = ? AND c.id = ?${lockClause(transaction)}`,
+        [sessionId, connectionId],
+      );
+      if (row === undefined) return { recorded: false, status: null };
+      const session = hydrate(manager, Session, row);
+      const previousStatus = session.status;
+      if (!hydratedBoolean(row.connection_satisfied)) {
+        const status = statusAfterSatisfied(session);
+        const changed = await execute(
+          manager,
+          `UPDATE sessions SET status = ?, satisfied_connections = satisfied_connections + 1, updated_at = ? WHERE ${OPEN_SESSION_SQL}`,
+          [status, columnValue(manager, Session, "updatedAt", at), sessionId, columnValue(manager, Session, "expiredAt", at)],
+        );
+        if (changed === 0) return { recorded: false, status: effectiveStatus(session, at) };
+        await execute(manager, "UPDATE connections SET satisfied = ? WHERE id = ?", [columnValue(manager, Connection, "satisfied", true), connectionId]);
+        // The row as the update left it: this transaction holds it (MySQL) or runs alone (SQLite).
+        Object.assign(session, { status, satisfiedConnections: session.satisfiedConnections + 1, updatedAt: at });
       }
-      const session = await this.lockSession(transaction, sessionId);
-      if (!session) return { recorded: false, status: null };
       // Same timestamp for all: sorted ids keep the keys in the order they were proven.
       const ids = keys.map(() => newId(at)).sort();
       for (const [index, key] of keys.entries()) await this.recordKey(transaction, session, connectionId, key, ids[index]!, at);
-      if (session.status !== before.status) await this.events.statusChanged(transaction, session, before.status, at);
+      if (session.status !== previousStatus) await this.events.statusChanged(transaction, session, previousStatus, at);
       return { recorded: true, status: session.status };
     });
   }
@@ -228,7 +238,7 @@ export class SshLoginsService {
       verifiedAt: at,
       createdAt: at,
     };
-    await manager.insert(ConnectionKey, connectionKey);
+    await insertRow(manager, ConnectionKey, connectionKey);
     const keyFields = {
       public_key_ssh: key.ssh,
       public_key_pem: key.pem,
@@ -245,12 +255,10 @@ export class SshLoginsService {
       }, at);
       return;
     }
-    await manager
-      .createQueryBuilder()
-      .update(SessionKey)
-      .set({ verifiedAt: at })
-      .where("id = :sessionKeyId AND verified_at IS NULL", { sessionKeyId })
-      .execute();
+    await execute(manager, "UPDATE session_keys SET verified_at = ? WHERE id = ? AND verified_at IS NULL", [
+      columnValue(manager, SessionKey, "verifiedAt", at),
+      sessionKeyId,
+    ]);
     await this.events.record(transaction, session, "verified", {
       ...connectionField,
       verify_session_key_id: sessionKeyId,
@@ -259,12 +267,21 @@ export class SshLoginsService {
     }, at);
   }
 
-  private lockSession(transaction: Transaction, sessionId: string): Promise<Session | null> {
-    return transaction
-      .forUpdate(transaction.manager.createQueryBuilder(Session, "s"))
-      .where("s.id = :sessionId", { sessionId })
-      .getOne();
+  private async lockSession(transaction: Transaction, sessionId: string): Promise<Session | null> {
+    const [row] = await selectRows(transaction.manager, `SELECT * FROM sessions WHERE id = ?${lockClause(transaction)}`, [sessionId]);
+    return row === undefined ? null : hydrate(transaction.manager, Session, row);
   }
+}
+
+/** A row lock on MySQL; SQLite serializes every access anyway. */
+function lockClause(transaction: Transaction): string {
+  return transaction.dialect === "mysql" ? " FOR UPDATE" : "";
+}
+
+/** A boolean read outside an entity: 0/1 on both databases (MySQL may answer "0"/"1" or a bit buffer). */
+function hydratedBoolean(value: unknown): boolean {
+  if (Buffer.isBuffer(value)) return value[0] === 1;
+  return value === true || value === 1 || value === "1";
 }
 
 function prefixOf(session: Session): string {

@@ -1,30 +1,60 @@
-import ssh2, { type PublicKeyAuthContext } from "ssh2";
-import { parsePublicKeyBlob, PublicKeyError, type ParsedPublicKey } from "../domain/public-keys.js";
+import { type KeyObject, verify } from "node:crypto";
+import type { PublicKeyAuthContext } from "ssh2";
+import { parseVerifiablePublicKeyBlob, PublicKeyError, type ParsedPublicKey } from "../domain/public-keys.js";
+import { defaultHashOf } from "./signing-key.js";
 
-const { utils } = ssh2;
+/** A key the gateway can prove and record, with the key object its signatures are checked with. */
+export interface ProvableKey {
+  parsed: ParsedPublicKey;
+  keyObject: KeyObject;
+}
 
 /**
- * The key of a public-key request, when it is one the gateway can record: ed25519, ecdsa or RSA of 2048
- * bits or more. Security keys (`sk-*`) and certificates read as null: ssh2 cannot check their signatures.
+ * The keys offered on one connection, each parsed once: a key is offered, then signed with, in two requests.
+ * Ed25519, ecdsa and RSA of 2048 bits or more are provable; security keys (`sk-*`) and certificates are not,
+ * since ssh2 cannot check their signatures.
  */
-export function offeredKey(request: PublicKeyAuthContext): ParsedPublicKey | null {
+export class OfferedKeys {
+  private readonly parsed = new Map<string, ProvableKey | null>();
+
+  provable(request: PublicKeyAuthContext): ProvableKey | null {
+    const line = offeredKeyLine(request);
+    let key = this.parsed.get(line);
+    if (key === undefined) {
+      key = parseProvable(request);
+      this.parsed.set(line, key);
+    }
+    return key;
+  }
+}
+
+/**
+ * The offered key in the one-line form configured keys are stored in (`<algorithm> <base64>`), without parsing
+ * it: a verify session answers an unconfigured key at once.
+ */
+export function offeredKeyLine(request: PublicKeyAuthContext): string {
+  return `${algorithmFamily(request.key.algo)} ${request.key.data.toString("base64")}`;
+}
+
+/** Whether the request carries a valid signature, by the offered key, over this connection's session id. */
+export function hasValidSignature(request: PublicKeyAuthContext, key: ProvableKey): boolean {
+  if (!request.signature || !request.blob) return false;
   try {
-    const key = parsePublicKeyBlob(request.key.data);
-    return algorithmFamily(request.key.algo) === key.algorithm ? key : null;
+    // ssh2 hands over the signature already in the form node verifies (DER for ecdsa).
+    return verify(request.hashAlgo ?? defaultHashOf(key.parsed.algorithm), request.blob, key.keyObject, request.signature);
+  } catch {
+    return false;
+  }
+}
+
+function parseProvable(request: PublicKeyAuthContext): ProvableKey | null {
+  try {
+    const key = parseVerifiablePublicKeyBlob(request.key.data);
+    return algorithmFamily(request.key.algo) === key.parsed.algorithm ? key : null;
   } catch (error) {
     if (error instanceof PublicKeyError) return null;
     throw error;
   }
-}
-
-/** Whether the request carries a valid signature, by the offered key, over this connection's session id. */
-export function hasValidSignature(request: PublicKeyAuthContext): boolean {
-  if (!request.signature || !request.blob) return false;
-  const key = utils.parseKey(request.key.data);
-  if (key instanceof Error || Array.isArray(key)) return false;
-  // ssh2 typings say boolean; 1.17.0 returns an Error for a signature it cannot decode.
-  const verified: unknown = key.verify(request.blob, request.signature, request.hashAlgo);
-  return verified === true;
 }
 
 /** ssh2 reports `rsa-sha2-256/512` requests as `ssh-rsa`; the key blob must be of the family the client named. */

@@ -1,7 +1,7 @@
 import type { AuthContext, KeyboardAuthContext, PublicKeyAuthContext } from "ssh2";
 import { answerToProof, isSatisfied, type RefusalReason, type SessionStatus } from "../domain/session-rules.js";
 import type { FailedAttemptOutcome, LoginSession, ProvenKey, SshLoginsService } from "../services/ssh-logins.service.js";
-import { hasValidSignature, offeredKey } from "./key-proof.js";
+import { hasValidSignature, OfferedKeys, offeredKeyLine } from "./key-proof.js";
 import { refusalLine, type ConnectionResult } from "./login-texts.js";
 
 export interface LoginFlowOptions {
@@ -28,6 +28,7 @@ export class LoginFlow {
   private identity: Identity | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private keyOffers = 0;
+  private readonly offeredKeys = new OfferedKeys();
   /** The key that got "go ahead and sign" (PK_OK): its signed request is not a new offer. */
   private awaitingSignatureFrom: string | null = null;
   private madePublicKeyRequest = false;
@@ -159,15 +160,17 @@ export class LoginFlow {
       this.keyOffers += 1;
     }
     const { session } = identity;
-    const key = offeredKey(request);
-    const sessionKeyId = key === null ? null : (session.configuredKeys.get(key.ssh) ?? null);
-    if (key === null || (session.kind === "verify" && sessionKeyId === null)) return request.reject(this.methodsLeft());
+    // A verify session turns down any key it was not configured with before parsing it.
+    const sessionKeyId = session.configuredKeys.get(offeredKeyLine(request)) ?? null;
+    if (session.kind === "verify" && sessionKeyId === null) return request.reject(this.methodsLeft());
+    const key = this.offeredKeys.provable(request);
+    if (key === null) return request.reject(this.methodsLeft());
     if (request.signature === undefined) {
       this.awaitingSignatureFrom = blob;
       return request.accept(); // PK_OK: "go ahead and sign"
     }
-    if (!hasValidSignature(request)) return request.reject(this.methodsLeft());
-    await this.prove(identity, { sessionKeyId, key });
+    if (!hasValidSignature(request, key)) return request.reject(this.methodsLeft());
+    await this.prove(identity, { sessionKeyId, key: key.parsed });
     // A session that closed meanwhile lets the client in only to read why.
     if (this.closedReason !== null) return request.accept();
     if (answerToProof(session.rules, this.provenIds(session)) === "accept") return request.accept();

@@ -3,7 +3,7 @@ import ssh2, { type ParsedKey } from "ssh2";
 
 const { utils } = ssh2;
 
-/** The hash ssh2 signs with when the caller names none (its keyParser's defaults per key type). */
+/** The hash ssh2 signs and verifies with when the caller names none (its keyParser's defaults per key type). */
 const DEFAULT_HASH: Record<string, string | null> = {
   "ssh-ed25519": null,
   "ssh-rsa": "sha1",
@@ -11,6 +11,10 @@ const DEFAULT_HASH: Record<string, string | null> = {
   "ecdsa-sha2-nistp384": "sha384",
   "ecdsa-sha2-nistp521": "sha512",
 };
+
+export function defaultHashOf(keyType: string): string | null {
+  return DEFAULT_HASH[keyType] ?? null;
+}
 
 /**
  * A private key parsed once for signing. ssh2 keeps a parsed key's private half as PEM text and hands that text
