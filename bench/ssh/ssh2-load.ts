@@ -1,0 +1,52 @@
+import { performance } from "node:perf_hooks";
+import ssh2, { type ParsedKey } from "ssh2";
+
+const { Client } = ssh2;
+
+export interface LoadTarget {
+  port: number;
+  /** One user name per verification, used in order. */
+  usernames: string[];
+  privateKey: ParsedKey;
+}
+
+export interface LoadResult {
+  verifications: number;
+  failures: number;
+  seconds: number;
+}
+
+/** One verification as a client sees it: connect, key exchange, public-key authentication, then close. */
+export function verifyOnce(port: number, username: string, privateKey: ParsedKey): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = new Client();
+    let authenticated = false;
+    client.on("ready", () => {
+      authenticated = true;
+      client.end();
+    });
+    client.on("error", () => undefined);
+    client.on("close", () => resolve(authenticated));
+    // As ssh2 does with a `privateKey` (`none` first), but with the key parsed once, which keeps the client cheap.
+    const authHandler = [{ type: "none" as const, username }, { type: "publickey" as const, username, key: privateKey }];
+    client.connect({ host: "127.0.0.1", port, username, authHandler, readyTimeout: 30_000 });
+  });
+}
+
+/** Runs every user name's verification, `concurrency` at a time. */
+export async function runVerifications(target: LoadTarget, concurrency: number): Promise<LoadResult> {
+  let next = 0;
+  let verifications = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < target.usernames.length) {
+        const username = target.usernames[next++]!;
+        if (await verifyOnce(target.port, username, target.privateKey)) verifications++;
+        else failures++;
+      }
+    }),
+  );
+  return { verifications, failures, seconds: (performance.now() - started) / 1000 };
+}

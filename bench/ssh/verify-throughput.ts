@@ -1,0 +1,169 @@
+import { fork } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import ssh2 from "ssh2";
+import { parseSigningKey } from "../../src/ssh/signing-key.js";
+import { sshdUnavailable, startPrivateSshd } from "./private-sshd.js";
+import type { ServerReply, ServerRequest } from "./server-process.js";
+import { runVerifications } from "./ssh2-load.js";
+
+const { utils } = ssh2;
+
+/**
+ * End-to-end SSH verifications per second and server CPU per verification, for the gateway (handshake, signature,
+ * database transaction, event), a bare ssh2 server, and OpenSSH's sshd when installed: the same ssh2 client load
+ * (connect, public-key authentication, close) at each concurrency. Each server runs in a process of its own, so
+ * the load generator's CPU is never counted. `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round,
+ * BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB,
+ * BENCH_SERVERS [gateway,bare,sshd], BENCH_CPU_PROF=<dir> to write each Node server's CPU profile of each
+ * measured round there (open in Chrome DevTools).
+ */
+const VERIFICATIONS = Number(process.env.BENCH_VERIFICATIONS ?? 1000);
+const SSHD_VERIFICATIONS = Number(process.env.BENCH_SSHD_VERIFICATIONS ?? 300);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
+const SERVERS = (process.env.BENCH_SERVERS ?? "gateway,bare,sshd").split(",");
+const WARMUP = 100;
+
+interface BenchServer {
+  name: string;
+  port: number;
+  prepare(count: number, publicKey: string): Promise<string[]>;
+  cpuMicroseconds(): Promise<number>;
+  verified(usernames: string[]): Promise<number>;
+  /** Starts the CPU profiler (null), or stops it and writes the profile to the file. */
+  profile?(file: string | null): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Measurement {
+  server: string;
+  concurrency: number;
+  perSecond: number;
+  cpuMsPerVerification: number;
+  failures: number;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A server in a child process, driven over IPC one request at a time. */
+async function childServer(name: string, script: string): Promise<BenchServer> {
+  const child = fork(path.join(here, script), [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const replies: Array<(reply: ServerReply) => void> = [];
+  let ready!: (port: number) => void;
+  const started = new Promise<number>((resolve) => (ready = resolve));
+  child.on("message", (reply: ServerReply) => (reply.type === "ready" ? ready(reply.port) : replies.shift()?.(reply)));
+  const ask = <T extends ServerReply["type"]>(request: ServerRequest) =>
+    new Promise<Extract<ServerReply, { type: T }>>((resolve) => {
+      replies.push((reply) => resolve(reply as Extract<ServerReply, { type: T }>));
+      child.send(request);
+    });
+  const port = await started;
+  return {
+    name,
+    port,
+    prepare: async (count, publicKey) => (await ask<"prepared">({ type: "prepare", count, publicKey })).usernames,
+    cpuMicroseconds: async () => (await ask<"cpu">({ type: "cpu" })).microseconds,
+    verified: async (usernames) => (await ask<"verified">({ type: "verified", usernames })).count,
+    profile: async (file) => void (await ask<"profile">({ type: "profile", file })),
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.disconnect();
+      await exited;
+    },
+  };
+}
+
+async function sshdServer(publicKey: string): Promise<BenchServer> {
+  const sshd = await startPrivateSshd(publicKey);
+  return {
+    name: `sshd (${sshd.version.split(",")[0]})`,
+    port: sshd.port,
+    prepare: async (count) => Array.from({ length: count }, () => os.userInfo().username),
+    cpuMicroseconds: () => sshd.cpuMicroseconds(),
+    verified: async (usernames) => usernames.length,
+    stop: () => sshd.stop(),
+  };
+}
+
+function startServer(name: string, publicKey: string): Promise<BenchServer> {
+  if (name === "gateway") return childServer(`gateway (${process.env.BENCH_DATABASE_URL ? "MySQL" : "SQLite"})`, "gateway-process.js");
+  if (name === "bare") return childServer("bare ssh2 server", "bare-ssh2-process.js");
+  if (name === "sshd") return sshdServer(publicKey);
+  throw new Error(`BENCH_SERVERS: unknown server "${name}" (gateway, bare, sshd)`);
+}
+
+async function measure(server: BenchServer, key: { ssh: string; parsed: ssh2.ParsedKey }, count: number): Promise<Measurement[]> {
+  const warmup = await server.prepare(WARMUP, key.ssh);
+  await runVerifications({ port: server.port, usernames: warmup, privateKey: key.parsed }, 8);
+  const results: Measurement[] = [];
+  for (const concurrency of CONCURRENCY) {
+    const usernames = await server.prepare(count, key.ssh);
+    const profiles = process.env.BENCH_CPU_PROF;
+    if (profiles) await server.profile?.(null);
+    const before = await server.cpuMicroseconds();
+    const load = await runVerifications({ port: server.port, usernames, privateKey: key.parsed }, concurrency);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the server's side of the last closes
+    const cpu = (await server.cpuMicroseconds()) - before;
+    if (profiles) await server.profile?.(path.join(profiles, `${server.name.split(" ")[0]}-c${concurrency}.cpuprofile`));
+    const verified = await server.verified(usernames);
+    const measurement = {
+      server: server.name,
+      concurrency,
+      perSecond: load.verifications / load.seconds,
+      cpuMsPerVerification: cpu / 1000 / load.verifications,
+      failures: load.failures + (load.verifications - verified),
+    };
+    printRow(measurement);
+    results.push(measurement);
+  }
+  return results;
+}
+
+function printRow(row: Measurement): void {
+  const columns = [
+    row.server.padEnd(28),
+    String(row.concurrency).padStart(11),
+    row.perSecond.toFixed(0).padStart(16),
+    row.cpuMsPerVerification.toFixed(2).padStart(22),
+    String(row.failures).padStart(9),
+  ];
+  console.log(columns.join("  "));
+}
+
+async function main(): Promise<void> {
+  const pair = utils.generateKeyPairSync("ed25519");
+  const key = { ssh: pair.public, parsed: parseSigningKey(pair.private) };
+  console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}`);
+  console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client, ed25519 user and host keys\n`);
+  console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "failures"].join("  "));
+  const all: Measurement[] = [];
+  for (const name of SERVERS) {
+    const unavailable = name === "sshd" ? sshdUnavailable() : null;
+    if (unavailable) {
+      console.log(`OpenSSH comparison skipped: ${unavailable}`);
+      continue;
+    }
+    const server = await startServer(name, key.ssh);
+    try {
+      all.push(...(await measure(server, key, name === "sshd" ? SSHD_VERIFICATIONS : VERIFICATIONS)));
+    } finally {
+      await server.stop();
+    }
+  }
+  console.log("");
+  for (const concurrency of CONCURRENCY) {
+    const gateway = all.find((row) => row.server.startsWith("gateway") && row.concurrency === concurrency);
+    const openssh = all.find((row) => row.server.startsWith("sshd") && row.concurrency === concurrency);
+    if (!gateway || !openssh) continue;
+    console.log(
+      `concurrency ${concurrency}: gateway ${(gateway.perSecond / openssh.perSecond).toFixed(1)}× sshd's verifications/s, ` +
+        `${(openssh.cpuMsPerVerification / gateway.cpuMsPerVerification).toFixed(1)}× less server CPU per verification`,
+    );
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
