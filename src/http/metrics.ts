@@ -8,10 +8,21 @@ export type SshConnectionOutcome =
   | "not_satisfied"
   | "refused"
   | "rejected_limit"
+  | "rejected_proxy"
   | "timeout"
   | "disconnected"
   | "shutdown"
   | "error";
+
+/** Why the SSH server refused a connection or a step of it: the caps and deadlines of SPEC §3, the PROXY protocol. */
+export type SshRefusalReason =
+  | "connection_cap"
+  | "address_cap"
+  | "login_deadline"
+  | "idle_timeout"
+  | "confirm_timeout"
+  | "key_offer_cap"
+  | "proxy_header";
 
 /** What one webhook delivery attempt came to. */
 export type WebhookDeliveryResult = "succeeded" | "failed";
@@ -47,6 +58,12 @@ export class GatewayMetrics {
     labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
+  private readonly sshRefusals = new Counter({
+    name: "sshverify_ssh_refusals_total",
+    help: "SSH connections or steps refused by a cap, a deadline or the PROXY protocol, by reason",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
   private readonly verificationDuration = new Histogram({
     name: "sshverify_verification_duration_seconds",
     help: "Seconds from an SSH connection's start to its recorded proof, by session kind and outcome",
@@ -79,6 +96,10 @@ export class GatewayMetrics {
 
   recordSshConnection(outcome: SshConnectionOutcome): void {
     this.sshConnections.inc({ outcome });
+  }
+
+  recordSshRefusal(reason: SshRefusalReason): void {
+    this.sshRefusals.inc({ reason });
   }
 
   recordVerification(kind: SessionKind, outcome: VerificationOutcome, seconds: number): void {

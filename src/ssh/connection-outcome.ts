@@ -3,7 +3,7 @@ import type { SshConnectionOutcome, VerificationOutcome } from "../http/metrics.
 import type { ConnectionResult } from "./login-texts.js";
 
 /** Why the server, rather than the client, ended a connection. */
-export type ServerEnding = "timeout" | "shutdown";
+export type ServerEnding = "timeout" | "shutdown" | "rejected_limit" | "rejected_proxy";
 
 /** The metrics label of a finished connection: what it achieved, else why the server ended it. */
 export function connectionOutcomeOf(result: ConnectionResult, endedBy: ServerEnding | null): SshConnectionOutcome {

@@ -10,7 +10,14 @@ export interface LoginFlowOptions {
   maxKeyOffers: number;
   /** Sends the authentication banner (USERAUTH_BANNER) on this connection. */
   sendBanner(text: string): void;
+  /**
+   * SSH_MAX_KEY_OFFERS took effect: `reached` once, when the server stops taking key offers; `exceeded` when the
+   * client offers more all the same, which no well-behaved client does.
+   */
+  onKeyOfferCap(event: KeyOfferCapEvent): void;
 }
+
+export type KeyOfferCapEvent = "reached" | "exceeded";
 
 /** How a must_confirm prompt ended. */
 export type ConfirmationAnswer = "confirmed" | "declined" | "timed-out";
@@ -28,6 +35,7 @@ export class LoginFlow {
   private identity: Identity | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private keyOffers = 0;
+  private readonly offerCapReported = new Set<KeyOfferCapEvent>();
   private readonly offeredKeys = new OfferedKeys();
   /** The key that got "go ahead and sign" (PK_OK): its signed request is not a new offer. */
   private awaitingSignatureFrom: string | null = null;
@@ -146,8 +154,13 @@ export class LoginFlow {
 
   /** A refused login reads "Permission denied (publickey)" under the refusal banner, whatever the client tries. */
   private refuse(request: AuthContext): void {
-    if (request.method === "publickey") this.keyOffers += 1;
-    request.reject(this.keyOffers < this.options.maxKeyOffers ? ["publickey"] : []);
+    if (request.method === "publickey") {
+      if (this.keyOffers >= this.options.maxKeyOffers) this.reportOfferCap("exceeded");
+      this.keyOffers += 1;
+    }
+    if (this.keyOffers < this.options.maxKeyOffers) return request.reject(["publickey"]);
+    this.reportOfferCap("reached");
+    request.reject([]);
   }
 
   private async answerPublicKey(identity: Identity & { refusal: null }, request: PublicKeyAuthContext): Promise<void> {
@@ -156,7 +169,10 @@ export class LoginFlow {
     const followsOffer = request.signature !== undefined && this.awaitingSignatureFrom === blob;
     this.awaitingSignatureFrom = null;
     if (!followsOffer) {
-      if (this.keyOffers >= this.options.maxKeyOffers) return request.reject(this.methodsLeft());
+      if (this.keyOffers >= this.options.maxKeyOffers) {
+        this.reportOfferCap("exceeded");
+        return request.reject(this.methodsLeft());
+      }
       this.keyOffers += 1;
     }
     const { session } = identity;
@@ -235,7 +251,16 @@ export class LoginFlow {
   }
 
   private methodsLeft(): AuthMethod[] {
-    return this.keyOffers < this.options.maxKeyOffers ? ["publickey", "keyboard-interactive"] : ["keyboard-interactive"];
+    if (this.keyOffers < this.options.maxKeyOffers) return ["publickey", "keyboard-interactive"];
+    this.reportOfferCap("reached");
+    return ["keyboard-interactive"];
+  }
+
+  private reportOfferCap(event: KeyOfferCapEvent): void {
+    if (event === "exceeded") this.reportOfferCap("reached");
+    if (this.offerCapReported.has(event)) return;
+    this.offerCapReported.add(event);
+    this.options.onKeyOfferCap(event);
   }
 }
 

@@ -6,6 +6,8 @@ export interface PresentOptions {
   /** With a pty the client's terminal is raw: lines end in CRLF and one key press answers the prompt. */
   pty: boolean;
   confirmTimeoutMs: number;
+  /** The person did not answer the prompt within the confirmation timeout. */
+  onConfirmationTimeout(): void;
 }
 
 /** A line typed without a pty longer than this is not a `y`. */
@@ -24,6 +26,7 @@ export async function presentResult(channel: ServerChannel, flow: LoginFlow, opt
   if (flow.awaitsConfirmation) {
     write(CONFIRM_PROMPT);
     const answer = await readConfirmation(channel, options);
+    if (answer === "timed-out") options.onConfirmationTimeout();
     // A raw (pty) terminal does not echo the key press; a cooked one already echoed the line.
     write(options.pty && answer === "confirmed" ? "y\n" : "\n");
     await flow.confirm(answer);

@@ -5,7 +5,10 @@ export interface AdmissionLimits {
   maxConnectionsPerIp: number;
 }
 
-/** The caps of SPEC §3: connections in total and per client address, counted from accept to close. */
+/**
+ * The caps of SPEC §3: connections in total, counted from accept to close, and per client address, counted from
+ * the moment the address is known (at accept, or from a trusted balancer's PROXY header) to close.
+ */
 export class SocketAdmission {
   private total = 0;
   private readonly perAddress = new Map<string, number>();
@@ -14,26 +17,50 @@ export class SocketAdmission {
 
   /** Takes a place for the address, or answers false when a cap is reached. */
   admit(address: string): boolean {
-    const fromAddress = this.perAddress.get(address) ?? 0;
-    if (this.total >= this.limits.maxConnections || fromAddress >= this.limits.maxConnectionsPerIp) return false;
+    if (!this.admitSocket()) return false;
+    if (this.admitAddress(address)) return true;
+    this.releaseSocket();
+    return false;
+  }
+
+  release(address: string): void {
+    this.releaseAddress(address);
+    this.releaseSocket();
+  }
+
+  /** Takes a place under the total cap, for a socket whose client address is not known yet. */
+  admitSocket(): boolean {
+    if (this.total >= this.limits.maxConnections) return false;
     this.total += 1;
+    return true;
+  }
+
+  /** Takes a place under the per-address cap. */
+  admitAddress(address: string): boolean {
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (fromAddress >= this.limits.maxConnectionsPerIp) return false;
     this.perAddress.set(address, fromAddress + 1);
     return true;
   }
 
-  release(address: string): void {
+  releaseSocket(): void {
     this.total -= 1;
+  }
+
+  releaseAddress(address: string): void {
     const left = (this.perAddress.get(address) ?? 1) - 1;
     if (left > 0) this.perAddress.set(address, left);
     else this.perAddress.delete(address);
   }
+
+  /** Sockets currently admitted. */
+  get connections(): number {
+    return this.total;
+  }
 }
 
-/**
- * Where the client's address is decided. Today the TCP peer; the PROXY protocol (trusted balancers)
- * will answer here with the address from its header.
- */
-export function clientAddressOf(socket: Socket): string {
+/** The TCP peer's address, IPv4 peers of a dual-stack socket as IPv4. */
+export function peerAddressOf(socket: Socket): string {
   const address = socket.remoteAddress ?? "unknown";
   return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
 }

@@ -37,7 +37,20 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
     clientVersion: info.header.identRaw,
     maxKeyOffers: config.sshMaxKeyOffers,
     sendBanner: (text) => sendAuthBanner(connection, text),
+    onKeyOfferCap: (event) => {
+      if (event === "reached") {
+        log.info({ reason: "key_offer_cap" }, "SSH key offers refused from now on: SSH_MAX_KEY_OFFERS reached");
+        context.metrics.recordSshRefusal("key_offer_cap");
+        return;
+      }
+      log.warn({ reason: "key_offer_cap" }, "SSH connection closed: the client offered keys past SSH_MAX_KEY_OFFERS");
+      connection.end();
+    },
   });
+  const confirmationTimedOut = () => {
+    log.info({ reason: "confirm_timeout" }, "SSH confirmation not answered within SSH_CONFIRM_TIMEOUT_SECONDS");
+    context.metrics.recordSshRefusal("confirm_timeout");
+  };
   const fail = (error: unknown) => {
     log.error({ err: error }, "SSH login failed");
     connection.end();
@@ -57,7 +70,9 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
     // Without a session channel (ssh -N) the prompt never shows: the answer is then silence.
     if (flow.awaitsConfirmation) {
       confirmTimer = setTimeout(() => {
-        if (!presenting) flow.confirm("timed-out").then(() => connection.end(), fail);
+        if (presenting) return;
+        confirmationTimedOut();
+        flow.confirm("timed-out").then(() => connection.end(), fail);
       }, config.sshConfirmTimeoutSeconds * 1000);
     }
   });
@@ -77,7 +92,11 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
       if (flow.awaitsConfirmation) deadlines.pauseIdle();
       channel.on("error", (error: Error) => log.debug({ err: error }, "SSH channel error"));
       channel.once("close", () => connection.end());
-      presentResult(channel, flow, { pty, confirmTimeoutMs: config.sshConfirmTimeoutSeconds * 1000 }).catch(fail);
+      presentResult(channel, flow, {
+        pty,
+        confirmTimeoutMs: config.sshConfirmTimeoutSeconds * 1000,
+        onConfirmationTimeout: confirmationTimedOut,
+      }).catch(fail);
     };
     onSessionRequests(session, {
       pty: () => {

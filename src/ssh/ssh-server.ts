@@ -2,13 +2,14 @@ import { randomUUID } from "node:crypto";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection, type KexAlgorithm, type ParsedKey } from "ssh2";
 import type { Config } from "../config.js";
-import type { GatewayMetrics } from "../http/metrics.js";
+import type { GatewayMetrics, SshRefusalReason } from "../http/metrics.js";
 import type { Logger } from "../logger.js";
 import type { HostKey } from "../services/host-keys.service.js";
 import type { SshLoginsService } from "../services/ssh-logins.service.js";
 import { connectionOutcomeOf, type ServerEnding } from "./connection-outcome.js";
 import { serveConnection } from "./ssh-connection.js";
-import { clientAddressOf, ConnectionDeadlines, SocketAdmission } from "./socket-admission.js";
+import { looksLikeProxyHeader, ProxySources, readProxyHeader } from "./proxy-protocol.js";
+import { ConnectionDeadlines, peerAddressOf, SocketAdmission } from "./socket-admission.js";
 import { parseSigningKey } from "./signing-key.js";
 import { coalesceWrites } from "./socket-writes.js";
 import { socketOf } from "./ssh2-internals.js";
@@ -61,6 +62,29 @@ export function parseHostKeys(hostKeys: HostKey[]): Array<{ key: ParsedKey }> {
   });
 }
 
+/** A socket from accept to close. */
+interface AcceptedSocket {
+  /** The client's address once known: the TCP peer, or the source a trusted balancer's PROXY header names. */
+  ipAddress: string | null;
+  log: Logger;
+  deadlines: ConnectionDeadlines | null;
+  connection?: Connection;
+  endedBy: ServerEnding | null;
+}
+
+interface Refusal {
+  reason: SshRefusalReason;
+  outcome: ServerEnding;
+  message: string;
+}
+
+const REFUSALS = {
+  connectionCap: { reason: "connection_cap", outcome: "rejected_limit", message: "SSH connection refused: SSH_MAX_CONNECTIONS reached" },
+  addressCap: { reason: "address_cap", outcome: "rejected_limit", message: "SSH connection refused: SSH_MAX_CONNECTIONS_PER_IP reached" },
+  proxyHeader: { reason: "proxy_header", outcome: "rejected_proxy", message: "SSH connection refused: no valid PROXY protocol header from a trusted balancer" },
+  untrustedProxyHeader: { reason: "proxy_header", outcome: "rejected_proxy", message: "SSH connection refused: PROXY protocol header from a peer not in SSH_PROXY_TRUSTED" },
+} satisfies Record<string, Refusal>;
+
 /**
  * The SSH listener: our own net.Server accepts sockets (TCP_NODELAY, connection caps, login and idle
  * deadlines) and hands each one to ssh2, which speaks the protocol.
@@ -75,53 +99,85 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
     maxConnections: config.sshMaxConnections,
     maxConnectionsPerIp: config.sshMaxConnectionsPerIp,
   });
-  const accepted = new Map<
-    Socket,
-    { ipAddress: string; log: Logger; deadlines: ConnectionDeadlines; connection?: Connection; endedBy: ServerEnding | null }
-  >();
+  const proxySources = config.sshProxyProtocol ? new ProxySources(config.sshProxyTrusted) : null;
+  const accepted = new Map<Socket, AcceptedSocket>();
   /** Connections whose outcome (a failed attempt at disconnect) is still being recorded. */
   const outcomes = new Set<Promise<void>>();
 
+  /** A refusal of an admitted socket before SSH: logged, counted, closed; its outcome is counted at close. */
+  const refuse = (socket: Socket, entry: AcceptedSocket, refusal: Refusal, details: Record<string, unknown>) => {
+    entry.log.warn({ ...details, reason: refusal.reason }, refusal.message);
+    metrics.recordSshRefusal(refusal.reason);
+    entry.endedBy = refusal.outcome;
+    socket.destroy();
+  };
+
+  const startDeadlines = (socket: Socket, entry: AcceptedSocket) =>
+    new ConnectionDeadlines(
+      socket,
+      { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
+      (deadline) => {
+        entry.log.info({ ip: entry.ipAddress, deadline }, "SSH connection closed: deadline passed");
+        metrics.recordSshRefusal(deadline === "login" ? "login_deadline" : "idle_timeout");
+        entry.endedBy = "timeout";
+        entry.connection?.end();
+        socket.destroy();
+      },
+    );
+
+  /** The client's address is known: its cap, then ssh2 takes the socket. */
+  const handOver = (socket: Socket, entry: AcceptedSocket, ipAddress: string) => {
+    if (!admission.admitAddress(ipAddress)) return refuse(socket, entry, REFUSALS.addressCap, { ip: ipAddress });
+    entry.ipAddress = ipAddress;
+    coalesceWrites(socket);
+    protocol.injectSocket(socket);
+    // After the hand-over: ssh2 has paused the socket, so a listener added now takes no bytes away from it.
+    entry.deadlines ??= startDeadlines(socket, entry);
+  };
+
   const listener = net.createServer({ noDelay: true }, (socket) => {
-    const ipAddress = clientAddressOf(socket);
+    const peerAddress = peerAddressOf(socket);
     // Every line about this TCP connection carries its id, from accept to the recorded outcome.
     const log = logger.child({ connectionId: randomUUID() });
     socket.on("error", () => socket.destroy());
-    if (!admission.admit(ipAddress)) {
-      log.warn({ ip: ipAddress }, "SSH connection refused: connection cap reached");
+    if (!admission.admitSocket()) {
+      log.warn({ ip: peerAddress, reason: REFUSALS.connectionCap.reason }, REFUSALS.connectionCap.message);
+      metrics.recordSshRefusal(REFUSALS.connectionCap.reason);
       metrics.recordSshConnection("rejected_limit");
       socket.destroy();
       return;
     }
+    const entry: AcceptedSocket = { ipAddress: null, log, deadlines: null, endedBy: null };
+    accepted.set(socket, entry);
     socket.once("close", () => {
-      admission.release(ipAddress);
-      const entry = accepted.get(socket);
-      entry?.deadlines.clear();
+      admission.releaseSocket();
+      if (entry.ipAddress !== null) admission.releaseAddress(entry.ipAddress);
+      entry.deadlines?.clear();
       accepted.delete(socket);
       // A connection that got as far as SSH is counted with its result, once its outcome is recorded.
-      if (entry && !entry.connection) metrics.recordSshConnection(entry.endedBy ?? "disconnected");
+      if (!entry.connection) metrics.recordSshConnection(entry.endedBy ?? "disconnected");
     });
-    coalesceWrites(socket);
-    protocol.injectSocket(socket);
-    // After the hand-over: ssh2 has paused the socket, so this listener takes no bytes away from it.
-    const deadlines = new ConnectionDeadlines(
-      socket,
-      { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
-      (deadline) => {
-        log.info({ ip: ipAddress, deadline }, "SSH connection closed: deadline passed");
-        const entry = accepted.get(socket);
-        if (entry) entry.endedBy = "timeout";
-        const connection = entry?.connection;
-        if (connection) connection.end();
-        socket.destroy();
-      },
-    );
-    accepted.set(socket, { ipAddress, log, deadlines, endedBy: null });
+    if (proxySources?.isTrusted(peerAddress)) {
+      // The header's first byte starts the login deadline; a balancer that sends nothing meets the idle one.
+      entry.deadlines = startDeadlines(socket, entry);
+      void readProxyHeader(socket).then((header) => {
+        if (header.state === "closed" || socket.destroyed) return;
+        if (header.state !== "complete") return refuse(socket, entry, REFUSALS.proxyHeader, { peer: peerAddress, header: header.reason });
+        handOver(socket, entry, header.sourceAddress ?? peerAddress);
+      });
+      return;
+    }
+    handOver(socket, entry, peerAddress);
+    if (proxySources && !socket.destroyed) {
+      socket.once("data", (data: Buffer) => {
+        if (looksLikeProxyHeader(data)) refuse(socket, entry, REFUSALS.untrustedProxyHeader, { peer: peerAddress });
+      });
+    }
   });
 
   protocol.on("connection", (connection, info) => {
     const entry = accepted.get(socketOf(connection));
-    if (!entry) return connection.end();
+    if (!entry || entry.ipAddress === null || entry.deadlines === null) return connection.end();
     entry.connection = connection;
     const served = serveConnection(connection, info, {
       logins,
