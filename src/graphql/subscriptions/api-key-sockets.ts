@@ -25,7 +25,7 @@ export class ApiKeySockets {
     recheckMs: number = DEFAULT_KEY_RECHECK_MS,
   ) {
     this.revocations = services.pubSub.subscribe("api-key:revoked");
-    void this.closeRevoked();
+    this.closeRevoked().catch((error: unknown) => logger.error({ err: error }, "stopped listening for API key revocations"));
     this.recheck = setInterval(() => void this.closeInvalid(), recheckMs);
     this.recheck.unref();
   }
