@@ -144,7 +144,7 @@ describe.each(databaseKinds())("GraphQL over WebSocket: limits and shutdown on %
 
   it("closes the connections of a key once it expires", async () => {
     const project = await newProject(gateway, "expiry");
-    const expiring = await gateway.services.apiKeys.createApiKey(project.context.projectId, { expiredAt: new Date(Date.now() + 1_000) });
+    const expiring = await gateway.services.apiKeys.createApiKey(project.context.projectId, { expiredAt: new Date(Date.now() + 3_000) });
     const connection = await clients.connect(expiring.key);
 
     expect(await connection.closed).toEqual({ code: 4401, reason: "API key revoked or expired" });
