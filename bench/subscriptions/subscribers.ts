@@ -48,6 +48,17 @@ export interface Target {
   groups(): number;
 }
 
+/** An event whose results never all arrive fails the run instead of hanging it. */
+async function withTimeout<T>(promise: Promise<T>, what: string, timeoutMs = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
   for (const deadline = Date.now() + 300_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
     if (await check()) return;
@@ -75,7 +86,7 @@ export async function measure(scenario: Scenario, target: Target, sessionIds: st
       const id = sessionIds[event];
       const received = subscribers.request({ type: "expect", count: scenario.perSession ? 1 : scenario.subscribers }, "received");
       const { publishedAt, callMs } = await target.trigger(id);
-      const { arrivals, errors } = await received;
+      const { arrivals, errors } = await withTimeout(received, `${scenario.name}: the results of ${id}`);
       if (errors > 0 || arrivals.some(([sessionId]) => sessionId !== id)) throw new Error(`${scenario.name}: wrong results for ${id}`);
       if (event < scenario.warmupEvents) continue;
       commitCalls.push(callMs);
