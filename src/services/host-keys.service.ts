@@ -17,10 +17,24 @@ export interface HostKey {
   sha256: string;
 }
 
-const GENERATED: Array<{ algorithm: string; generate: () => string }> = [
-  { algorithm: "ssh-ed25519", generate: () => utils.generateKeyPairSync("ed25519").private },
-  { algorithm: "ssh-rsa", generate: () => utils.generateKeyPairSync("rsa", { bits: 3072 }).private },
-];
+const GENERATORS = {
+  "ssh-ed25519": () => utils.generateKeyPairSync("ed25519").private,
+  "ssh-rsa": () => utils.generateKeyPairSync("rsa", { bits: 3072 }).private,
+} as const;
+
+export type GeneratedHostKeyAlgorithm = keyof typeof GENERATORS;
+
+/**
+ * A new host key that ssh2 can read back. ssh2 1.17.0 writes an unreadable ed25519 key about once in 256
+ * (mscdex/ssh2#1390); stored as it is, it would stop every later start, so such a key is made again.
+ */
+export function generateHostKey(algorithm: GeneratedHostKeyAlgorithm): string {
+  for (let attempt = 1; attempt <= 32; attempt++) {
+    const privateKey = GENERATORS[algorithm]();
+    if (!(utils.parseKey(privateKey) instanceof Error)) return privateKey;
+  }
+  throw new Error(`could not generate a readable ${algorithm} host key`);
+}
 
 export function describeHostKey(privateKey: string, source: string): HostKey {
   const parsed = utils.parseKey(privateKey);
@@ -48,10 +62,10 @@ export class HostKeysService {
   async load(files: string[]): Promise<HostKey[]> {
     if (files.length > 0) return files.map(readHostKeyFile);
     return this.database.withExclusiveLock("sshverify:host-keys", async () => {
-      for (const { algorithm, generate } of GENERATED) {
+      for (const algorithm of Object.keys(GENERATORS) as GeneratedHostKeyAlgorithm[]) {
         const exists = await this.database.read((manager) => manager.existsBy(SshHostKey, { algorithm }));
         if (exists) continue;
-        const privateKey = generate();
+        const privateKey = generateHostKey(algorithm);
         await this.database.transaction(async ({ manager }) => {
           // A second process on the same SQLite file may have won the race; the unique index decides.
           await manager
