@@ -33,9 +33,13 @@ export const KEY_EXCHANGE_ALGORITHMS: KexAlgorithm[] = [
 
 /** How long `close` waits for clients to take their disconnect before their sockets are destroyed. */
 const CLOSE_GRACE_MS = 2000;
+/** How long a client may keep its side open once the server has ended the connection (ssh2 ends, never destroys). */
+const LINGER_MS = 2000;
 
 export interface SshServer {
   readonly port: number;
+  /** Sockets accepted and not yet closed. */
+  readonly connections: number;
   /**
    * Stops accepting; connections in progress get `graceMs` to finish on their own, then are ended.
    * Resolves once every connection is gone and its outcome recorded.
@@ -117,8 +121,9 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
       socket,
       { loginGraceMs: config.sshLoginGraceSeconds * 1000, idleMs: config.sshIdleTimeoutSeconds * 1000 },
       (deadline) => {
-        entry.log.info({ ip: entry.ipAddress, deadline }, "SSH connection closed: deadline passed");
-        metrics.recordSshRefusal(deadline === "login" ? "login_deadline" : "idle_timeout");
+        const reason = deadline === "login" ? "login_deadline" : "idle_timeout";
+        entry.log.info({ ip: entry.ipAddress, deadline, reason }, "SSH connection closed: deadline passed");
+        metrics.recordSshRefusal(reason);
         entry.endedBy = "timeout";
         entry.connection?.end();
         socket.destroy();
@@ -140,6 +145,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
     // Every line about this TCP connection carries its id, from accept to the recorded outcome.
     const log = logger.child({ connectionId: randomUUID() });
     socket.on("error", () => socket.destroy());
+    socket.once("finish", () => setTimeout(() => socket.destroy(), LINGER_MS).unref());
     if (!admission.admitSocket()) {
       log.warn({ ip: peerAddress, reason: REFUSALS.connectionCap.reason }, REFUSALS.connectionCap.message);
       metrics.recordSshRefusal(REFUSALS.connectionCap.reason);
@@ -207,6 +213,9 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
 
   return {
     port,
+    get connections() {
+      return accepted.size;
+    },
     close: async (graceMs = 0) => {
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       if (accepted.size > 0 && graceMs > 0) {
