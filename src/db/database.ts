@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
+import { withFileLock } from "./file-lock.js";
 import { createDataSource, dialectOf, type Dialect, StatementCounter } from "./data-source.js";
 
 type AfterCommit = () => void | Promise<void>;
@@ -36,6 +37,8 @@ export class Database {
     readonly dataSource: DataSource,
     readonly statements: StatementCounter,
     dialect: Dialect,
+    /** The SQLite file, when there is one another process could share. */
+    private readonly sqliteFile: string | null = null,
   ) {
     this.dialect = dialect;
     this.sqliteQueue = dialect === "sqlite" ? new SerialQueue() : null;
@@ -45,7 +48,9 @@ export class Database {
     const statements = new StatementCounter();
     const dataSource = createDataSource(databaseUrl, statements);
     await dataSource.initialize();
-    return new Database(dataSource, statements, dialectOf(databaseUrl));
+    const dialect = dialectOf(databaseUrl);
+    const file = dialect === "sqlite" ? databaseUrl.slice("sqlite:".length) : null;
+    return new Database(dataSource, statements, dialect, file === ":memory:" ? null : file);
   }
 
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -69,9 +74,12 @@ export class Database {
     return result;
   }
 
-  /** A lock across processes sharing the database (MySQL GET_LOCK); SQLite's file lock serializes writers. */
+  /** A lock across processes sharing the database: MySQL GET_LOCK, or a lock file beside the SQLite file. */
   async withExclusiveLock<T>(name: string, work: () => Promise<T>, timeoutSeconds = 120): Promise<T> {
-    if (this.dialect === "sqlite") return work();
+    if (this.dialect === "sqlite") {
+      if (this.sqliteFile === null) return work();
+      return withFileLock(`${this.sqliteFile}.${name.replace(/[^a-z0-9-]+/gi, "-")}.lock`, work, timeoutSeconds * 1000);
+    }
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
