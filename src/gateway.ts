@@ -6,7 +6,7 @@ import { startGraphqlServer } from "./graphql/graphql-server.js";
 import { type SubscriptionServer, startSubscriptionServer } from "./graphql/subscriptions/subscription-server.js";
 import { createHttpApp } from "./http/app.js";
 import { trackHttpConnections } from "./http/http-drain.js";
-import { GatewayMetrics } from "./http/metrics.js";
+import { GatewayMetrics } from "./metrics.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import type { Logger } from "./logger.js";
 import type { HostKey } from "./services/host-keys.service.js";

@@ -4,7 +4,8 @@ import type { Logger } from "../logger.js";
 import { createRestApi } from "../rest/rest-api.js";
 import type { Services } from "../services/index.js";
 import { clientAddress, ClientAddressResolver } from "./client-address.js";
-import { type GatewayMetrics, metricsEndpoint } from "./metrics.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { metricsEndpoint } from "./metrics.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { requestLogging } from "./request-logging.js";
 

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Middleware } from "koa";
 import type { Logger } from "../logger.js";
-import { type GatewayMetrics, routeLabel } from "./metrics.js";
+import type { GatewayMetrics } from "../metrics.js";
+import { routeLabel } from "./metrics.js";
 
 /** What the request-logging middleware puts on `ctx.state` for everything after it. */
 export interface RequestLogState {

@@ -1,5 +1,5 @@
 import type { SessionKind } from "../domain/session-rules.js";
-import type { SshConnectionOutcome, VerificationOutcome } from "../http/metrics.js";
+import type { SshConnectionOutcome, VerificationOutcome } from "../metrics.js";
 import type { ConnectionResult } from "./login-texts.js";
 
 /** Why the server, rather than the client, ended a connection. */

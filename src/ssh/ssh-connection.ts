@@ -1,6 +1,6 @@
 import type { ClientInfo, Connection, ServerChannel, Session } from "ssh2";
 import type { Config } from "../config.js";
-import type { GatewayMetrics } from "../http/metrics.js";
+import type { GatewayMetrics } from "../metrics.js";
 import type { Logger } from "../logger.js";
 import type { SshLoginsService } from "../services/ssh-logins.service.js";
 import { verificationOf } from "./connection-outcome.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection, type KexAlgorithm, type ParsedKey } from "ssh2";
 import type { Config } from "../config.js";
-import type { GatewayMetrics, SshRefusalReason } from "../http/metrics.js";
+import type { GatewayMetrics, SshRefusalReason } from "../metrics.js";
 import type { Logger } from "../logger.js";
 import type { HostKey } from "../services/host-keys.service.js";
 import type { SshLoginsService } from "../services/ssh-logins.service.js";

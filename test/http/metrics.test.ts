@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GatewayMetrics, routeLabel } from "../../src/http/metrics.js";
+import { routeLabel } from "../../src/http/metrics.js";
+import { GatewayMetrics } from "../../src/metrics.js";
 
 /** The value of one sample line, e.g. `name{label="x"} 3`. */
 function sample(text: string, series: string): number | undefined {

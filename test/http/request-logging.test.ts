@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GatewayMetrics } from "../../src/http/metrics.js";
+import { GatewayMetrics } from "../../src/metrics.js";
 import { requestIdOf, requestLogging, type RequestLogState } from "../../src/http/request-logging.js";
 import { createLogger } from "../../src/logger.js";
 

@@ -1,7 +1,7 @@
 import net from "node:net";
 import { Writable } from "node:stream";
 import { loadConfig } from "../../../src/config.js";
-import { GatewayMetrics, type SshRefusalReason } from "../../../src/http/metrics.js";
+import { GatewayMetrics, type SshRefusalReason } from "../../../src/metrics.js";
 import { createLogger } from "../../../src/logger.js";
 import { type SshServer, startSshServer } from "../../../src/ssh/ssh-server.js";
 import { waitFor } from "../../support/wait-for.js";
