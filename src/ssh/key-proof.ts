@@ -28,6 +28,12 @@ export class OfferedKeys {
   }
 }
 
+/** ssh2 hands over what it could read of a malformed request: a key without its algorithm or its bytes. */
+export function isReadable(request: PublicKeyAuthContext): boolean {
+  const key: Partial<PublicKeyAuthContext["key"]> | undefined = request.key;
+  return typeof key?.algo === "string" && Buffer.isBuffer(key.data);
+}
+
 /**
  * The offered key in the one-line form configured keys are stored in (`<algorithm> <base64>`), without parsing
  * it: a verify session answers an unconfigured key at once.

@@ -1,7 +1,7 @@
 import type { AuthContext, KeyboardAuthContext, PublicKeyAuthContext } from "ssh2";
 import { answerToProof, isSatisfied, type RefusalReason, type SessionStatus } from "../domain/session-rules.js";
 import type { FailedAttemptOutcome, LoginSession, ProvenKey, SshLoginsService } from "../services/ssh-logins.service.js";
-import { hasValidSignature, OfferedKeys, offeredKeyLine } from "./key-proof.js";
+import { hasValidSignature, isReadable, OfferedKeys, offeredKeyLine } from "./key-proof.js";
 import { refusalLine, type ConnectionResult } from "./login-texts.js";
 
 export interface LoginFlowOptions {
@@ -165,8 +165,8 @@ export class LoginFlow {
 
   private async answerPublicKey(identity: Identity & { refusal: null }, request: PublicKeyAuthContext): Promise<void> {
     this.madePublicKeyRequest = true;
-    const blob = request.key.data.toString("base64");
-    const followsOffer = request.signature !== undefined && this.awaitingSignatureFrom === blob;
+    const blob = isReadable(request) ? request.key.data.toString("base64") : null;
+    const followsOffer = request.signature !== undefined && blob !== null && this.awaitingSignatureFrom === blob;
     this.awaitingSignatureFrom = null;
     if (!followsOffer) {
       if (this.keyOffers >= this.options.maxKeyOffers) {
@@ -175,6 +175,7 @@ export class LoginFlow {
       }
       this.keyOffers += 1;
     }
+    if (blob === null) return request.reject(this.methodsLeft());
     const { session } = identity;
     // A verify session turns down any key it was not configured with before parsing it.
     const sessionKeyId = session.configuredKeys.get(offeredKeyLine(request)) ?? null;

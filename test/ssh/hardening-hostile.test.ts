@@ -7,7 +7,8 @@ import { waitFor } from "../support/wait-for.js";
 import { runSsh } from "./support/openssh.js";
 import { connectRaw, startOwnSshServer, type OwnSshServer } from "./support/own-ssh-server.js";
 import { NO_MORE_METHODS, parsedPrivateKey, publicKeyOnce, ssh2Login, withBogusSignatures } from "./support/ssh2-clients.js";
-import { CLIENT_IDENTIFICATION, clientOpening, kexInitPayload, plainPacket, uint32 } from "./support/ssh-packets.js";
+import { fuzzAfterKeyExchange } from "./support/ssh-fuzzer.js";
+import { CLIENT_IDENTIFICATION, clientOpening, kexInitPayload, MESSAGE, plainPacket, sshString, uint32 } from "./support/ssh-packets.js";
 import { startSshTestBed, type SshTestBed } from "./support/ssh-gateway.js";
 
 /**
@@ -117,6 +118,21 @@ describe.each(databaseKinds())("SSH against hostile clients on %s", (kind) => {
     const after = await bed.get(session);
     expect(after).toMatchObject({ status: "pending", failedAttempts: 0 });
     expect(after.connections.length).toBeLessThanOrEqual(1);
+  });
+
+  it("turns down a public-key request cut short before its key, which ssh2 hands over half read", async () => {
+    const session = await bed.verifySession([bed.keys.generate("ed25519")], { maxAttempts: 3 });
+    const user = session.connectionIdentifier;
+    const cutShort = Buffer.concat([
+      Buffer.of(MESSAGE.USERAUTH_REQUEST),
+      ...[user, "ssh-connection", "publickey"].map((text) => sshString(text)),
+      Buffer.of(0),
+      sshString("ssh-ed25519"),
+    ]);
+
+    await fuzzAfterKeyExchange(own.port, user, [cutShort], 300);
+
+    await waitFor("the failed attempt", async () => (await bed.get(session)).failedAttempts === 1);
   });
 
   it("disconnects a client that keeps offering keys past SSH_MAX_KEY_OFFERS, thousands of them", async () => {
