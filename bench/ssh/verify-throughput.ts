@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,7 +101,10 @@ async function measure(server: BenchServer, key: { ssh: string; parsed: ssh2.Par
   for (const concurrency of CONCURRENCY) {
     const usernames = await server.prepare(count, key.ssh);
     const profiles = process.env.BENCH_CPU_PROF;
-    if (profiles) await server.profile?.(null);
+    if (profiles) {
+      mkdirSync(profiles, { recursive: true });
+      await server.profile?.(null);
+    }
     const before = await server.cpuMicroseconds();
     const load = await runVerifications({ port: server.port, usernames, privateKey: key.parsed }, concurrency);
     await new Promise((resolve) => setTimeout(resolve, 100)); // the server's side of the last closes

@@ -151,6 +151,23 @@ function blobFromKey(key: KeyObject): Buffer {
   return Buffer.concat([sshString("ssh-rsa"), sshMpint(fromBase64Url(jwk.e)), sshMpint(fromBase64Url(jwk.n))]);
 }
 
+/**
+ * DER of an ed25519 or ecdsa SubjectPublicKeyInfo up to the key bytes. OpenSSL's PEM export of these keys costs
+ * more than the rest of a parse together, which an SSH verification pays for every key it proves.
+ */
+const SPKI_PREFIX: Partial<Record<PublicKeyAlgorithm, Buffer>> = {
+  "ssh-ed25519": Buffer.from("302a300506032b6570032100", "hex"),
+  "ecdsa-sha2-nistp256": Buffer.from("3059301306072a8648ce3d020106082a8648ce3d030107034200", "hex"),
+  "ecdsa-sha2-nistp384": Buffer.from("3076301006072a8648ce3d020106052b81040022036200", "hex"),
+  "ecdsa-sha2-nistp521": Buffer.from("30819b301006072a8648ce3d020106052b8104002303818600", "hex"),
+};
+
+/** PEM as OpenSSL writes it: 64 base64 characters a line. */
+function spkiPem(der: Buffer): string {
+  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
+  return `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n`;
+}
+
 /** Parses an SSH wire-format public key blob (RFC 4253 §6.6), e.g. from a publickey auth request. */
 export function parsePublicKeyBlob(blob: Buffer): ParsedPublicKey {
   return parseVerifiablePublicKeyBlob(blob).parsed;
@@ -165,8 +182,11 @@ export function parseVerifiablePublicKeyBlob(blob: Buffer): { parsed: ParsedPubl
   assertSupportedType(type);
 
   let jwk: JsonWebKey;
+  /** The key bytes that end its SubjectPublicKeyInfo, for the types whose encoding is a fixed prefix and them. */
+  let spkiTail: Buffer | null = null;
   if (type === "ssh-ed25519") {
     const raw = reader.string("the Ed25519 key");
+    spkiTail = raw;
     if (raw.length !== 32) throw malformed(`an Ed25519 key must be 32 bytes, not ${raw.length}`);
     jwk = { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") };
   } else if (type === "ssh-rsa") {
@@ -183,6 +203,7 @@ export function parseVerifiablePublicKeyBlob(blob: Buffer): { parsed: ParsedPubl
     const name = reader.string("the curve name").toString("latin1");
     if (name !== curve.name) throw malformed(`curve ${quote(name)} does not match key type ${type}`);
     const point = reader.string("the EC point");
+    spkiTail = point;
     // OpenSSH only ever sends uncompressed points: 0x04 || x || y.
     if (point.length !== 1 + 2 * curve.size || point[0] !== 0x04) throw malformed(`the ${curve.name} point is not an uncompressed ${1 + 2 * curve.size}-byte point`);
     const x = point.subarray(1, 1 + curve.size).toString("base64url");
@@ -209,7 +230,7 @@ export function parseVerifiablePublicKeyBlob(blob: Buffer): { parsed: ParsedPubl
     ssh: `${type} ${data.toString("base64")}`,
     sha256: `SHA256:${createHash("sha256").update(data).digest("base64").replace(/=+$/, "")}`,
     md5: `MD5:${createHash("md5").update(data).digest("hex").replace(/(..)(?!$)/g, "$1:")}`,
-    pem: key.export({ type: "spki", format: "pem" }).toString(),
+    pem: spkiTail === null ? key.export({ type: "spki", format: "pem" }).toString() : spkiPem(Buffer.concat([SPKI_PREFIX[type]!, spkiTail])),
   };
   return { parsed, keyObject: key };
 }
