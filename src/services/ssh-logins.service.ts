@@ -1,6 +1,6 @@
 import type { Database, Transaction } from "../db/database.js";
 import { Connection, ConnectionKey, Session, SessionKey } from "../db/entities/index.js";
-import { columnValue, execute, hydrate, insertRow, selectRows } from "../db/plain-sql.js";
+import { columnValue, execute, hydrate, insertRow, type Row, selectRows } from "../db/plain-sql.js";
 import { newId, now } from "../domain/ids.js";
 import type { ParsedPublicKey } from "../domain/public-keys.js";
 import {
@@ -29,8 +29,6 @@ export interface LoginSession {
   maxAttempts: number;
 }
 
-export type LoginLookup = { session: LoginSession; refusal: null } | { session: null; refusal: RefusalReason };
-
 export interface ProvenKey {
   /** The configured key it matched (verify); null for a collected key. */
   sessionKeyId: string | null;
@@ -38,6 +36,10 @@ export interface ProvenKey {
 }
 
 export type OpenedConnection = { connectionId: string; refusal: null } | { connectionId: null; refusal: RefusalReason };
+
+export type OpenedLogin =
+  | { session: LoginSession; connectionId: string; refusal: null }
+  | { session: null; connectionId: null; refusal: RefusalReason };
 
 /** The condition every state change of a login is conditional on: the session still accepts connections. */
 const OPEN_SESSION = "id = :sessionId AND status = 'pending' AND (expired_at IS NULL OR expired_at > :at)";
@@ -70,53 +72,25 @@ export class SshLoginsService {
   ) {}
 
   /**
-   * One indexed query for known and unknown identifiers alike: the session joined with its configured keys.
-   * Written SQL, as every statement of a login (see db/plain-sql.ts).
+   * What a login does once the user name is known, in one transaction: one indexed query for known and unknown
+   * identifiers alike (the session with its configured keys, locked on MySQL), and when the session accepts
+   * connections, the connection recorded with its `new_connection` event.
    */
-  async findSession(connectionIdentifier: string): Promise<LoginLookup> {
+  async openLogin(connectionIdentifier: string, ipAddress: string | null, clientVersion: string | null): Promise<OpenedLogin> {
     const at = now();
-    const { rows, session } = await this.database.read(async (manager) => {
-      const found = await selectRows(
-        manager,
-        `SELECT s.*, k.id AS configured_key_id, k.public_key_ssh AS configured_key_ssh
-         FROM sessions s LEFT JOIN session_keys k ON k.session_id = s.id
-         WHERE s.connection_identifier = ? ORDER BY k.position`,
-        [connectionIdentifier],
-      );
-      return { rows: found, session: found[0] === undefined ? null : hydrate(manager, Session, found[0]) };
+    return this.database.transaction(async (transaction) => {
+      const rows = await selectRows(transaction.manager, `${LOGIN_SESSION_SQL}${lockClause(transaction)}`, [connectionIdentifier]);
+      const session = rows[0] === undefined ? null : hydrate(transaction.manager, Session, rows[0]);
+      const refusal = refusalReason(session, at);
+      if (refusal !== null || session === null) return { session: null, connectionId: null, refusal: refusal ?? "unknown" };
+      const connectionId = await this.recordConnection(transaction, session, ipAddress, clientVersion, at);
+      return { session: loginSessionOf(session, rows), connectionId, refusal: null };
     });
-    const refusal = refusalReason(session, at);
-    if (refusal !== null || session === null) return { session: null, refusal: refusal ?? "unknown" };
-    const configuredKeys = new Map<string, string>();
-    for (const row of rows) {
-      if (typeof row.configured_key_id === "string" && typeof row.configured_key_ssh === "string") {
-        configuredKeys.set(row.configured_key_ssh, row.configured_key_id);
-      }
-    }
-    return {
-      refusal: null,
-      session: {
-        id: session.id,
-        kind: session.kind,
-        rules: {
-          kind: session.kind,
-          multiKey: session.multiKey,
-          matchAllKeys: session.matchAllKeys,
-          configuredKeyIds: [...configuredKeys.values()],
-        },
-        configuredKeys,
-        mustConfirm: session.mustConfirm,
-        multiConnection: session.multiConnection,
-        sshBanner: session.sshBanner,
-        sshMessage: session.sshMessage,
-        maxAttempts: session.maxAttempts,
-      },
-    };
   }
 
   /**
-   * Records the connection once the user name is known, with its `new_connection` event; refused (and not
-   * recorded) when the session stopped accepting connections since `findSession`.
+   * Records a connection to a session known by id, with its `new_connection` event; refused (and not recorded)
+   * when the session does not accept connections.
    */
   async openConnection(sessionId: string, ipAddress: string | null, clientVersion: string | null): Promise<OpenedConnection> {
     const at = now();
@@ -124,21 +98,7 @@ export class SshLoginsService {
       const session = await this.lockSession(transaction, sessionId);
       const refusal = refusalReason(session, at);
       if (refusal !== null || session === null) return { connectionId: null, refusal: refusal ?? "unknown" };
-      const id = newId(at);
-      await insertRow(transaction.manager, Connection, {
-        id,
-        sessionId,
-        ipAddress,
-        clientVersion: clientVersion === null ? null : clientVersion.slice(0, MAX_CLIENT_VERSION_CHARS),
-        satisfied: false,
-        createdAt: at,
-      });
-      await this.events.record(transaction, session, "new_connection", {
-        [`${prefixOf(session)}_connection_id`]: id,
-        ip_address: ipAddress,
-        client_version: clientVersion,
-      }, at);
-      return { connectionId: id, refusal: null };
+      return { connectionId: await this.recordConnection(transaction, session, ipAddress, clientVersion, at), refusal: null };
     });
   }
 
@@ -221,6 +181,24 @@ export class SshLoginsService {
     });
   }
 
+  private async recordConnection(transaction: Transaction, session: Session, ipAddress: string | null, clientVersion: string | null, at: Date) {
+    const id = newId(at);
+    await insertRow(transaction.manager, Connection, {
+      id,
+      sessionId: session.id,
+      ipAddress,
+      clientVersion: clientVersion === null ? null : clientVersion.slice(0, MAX_CLIENT_VERSION_CHARS),
+      satisfied: false,
+      createdAt: at,
+    });
+    await this.events.record(transaction, session, "new_connection", {
+      [`${prefixOf(session)}_connection_id`]: id,
+      ip_address: ipAddress,
+      client_version: clientVersion,
+    }, at);
+    return id;
+  }
+
   /** One proven key on the connection, its configured key marked verified, and its event. */
   private async recordKey(transaction: Transaction, session: Session, connectionId: string, proven: ProvenKey, id: string, at: Date) {
     const { manager } = transaction;
@@ -286,4 +264,29 @@ function hydratedBoolean(value: unknown): boolean {
 
 function prefixOf(session: Session): string {
   return session.kind === "verify" ? "verify_session" : "collect_session";
+}
+
+/** The session row joined with its configured keys, in position order. Written SQL, as every statement of a login (db/plain-sql.ts). */
+const LOGIN_SESSION_SQL = `SELECT s.*, k.id AS configured_key_id, k.public_key_ssh AS configured_key_ssh
+  FROM sessions s LEFT JOIN session_keys k ON k.session_id = s.id
+  WHERE s.connection_identifier = ? ORDER BY k.position`;
+
+function loginSessionOf(session: Session, rows: Row[]): LoginSession {
+  const configuredKeys = new Map<string, string>();
+  for (const row of rows) {
+    if (typeof row.configured_key_id === "string" && typeof row.configured_key_ssh === "string") {
+      configuredKeys.set(row.configured_key_ssh, row.configured_key_id);
+    }
+  }
+  return {
+    id: session.id,
+    kind: session.kind,
+    rules: { kind: session.kind, multiKey: session.multiKey, matchAllKeys: session.matchAllKeys, configuredKeyIds: [...configuredKeys.values()] },
+    configuredKeys,
+    mustConfirm: session.mustConfirm,
+    multiConnection: session.multiConnection,
+    sshBanner: session.sshBanner,
+    sshMessage: session.sshMessage,
+    maxAttempts: session.maxAttempts,
+  };
 }

@@ -134,18 +134,10 @@ export class LoginFlow {
   /** The first request names the session; its banner (or the refusal line) goes out before any answer. */
   private async identify(connectionIdentifier: string): Promise<Identity> {
     if (this.identity !== null) return this.identity;
-    const lookup = await this.logins.findSession(connectionIdentifier);
-    let identity: Identity;
-    if (lookup.session === null) {
-      identity = { refusal: lookup.refusal };
-    } else {
-      const { ipAddress, clientVersion } = this.options;
-      const opened = await this.logins.openConnection(lookup.session.id, ipAddress, clientVersion);
-      identity =
-        opened.connectionId === null
-          ? { refusal: opened.refusal }
-          : { session: lookup.session, connectionId: opened.connectionId, refusal: null };
-    }
+    const { ipAddress, clientVersion } = this.options;
+    const opened = await this.logins.openLogin(connectionIdentifier, ipAddress, clientVersion);
+    const identity: Identity =
+      opened.refusal === null ? { session: opened.session, connectionId: opened.connectionId, refusal: null } : { refusal: opened.refusal };
     this.identity = identity;
     if (identity.refusal !== null) this.options.sendBanner(`${refusalLine(identity.refusal)}\n`);
     else if (identity.session.sshBanner) this.options.sendBanner(withFinalNewline(identity.session.sshBanner));
