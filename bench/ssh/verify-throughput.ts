@@ -42,6 +42,8 @@ interface Measurement {
   concurrency: number;
   perSecond: number;
   cpuMsPerVerification: number;
+  /** The load generator's own CPU, for scale: it shares the machine's cores with the server. */
+  clientCpuMsPerVerification: number;
   failures: number;
 }
 
@@ -106,7 +108,9 @@ async function measure(server: BenchServer, key: { ssh: string; parsed: ssh2.Par
       await server.profile?.(null);
     }
     const before = await server.cpuMicroseconds();
+    const clientBefore = process.cpuUsage();
     const load = await runVerifications({ port: server.port, usernames, privateKey: key.parsed }, concurrency);
+    const client = process.cpuUsage(clientBefore);
     await new Promise((resolve) => setTimeout(resolve, 100)); // the server's side of the last closes
     const cpu = (await server.cpuMicroseconds()) - before;
     if (profiles) await server.profile?.(path.join(profiles, `${server.name.split(" ")[0]}-c${concurrency}.cpuprofile`));
@@ -116,6 +120,7 @@ async function measure(server: BenchServer, key: { ssh: string; parsed: ssh2.Par
       concurrency,
       perSecond: load.verifications / load.seconds,
       cpuMsPerVerification: cpu / 1000 / load.verifications,
+      clientCpuMsPerVerification: (client.user + client.system) / 1000 / load.verifications,
       failures: load.failures + (load.verifications - verified),
     };
     printRow(measurement);
@@ -130,6 +135,7 @@ function printRow(row: Measurement): void {
     String(row.concurrency).padStart(11),
     row.perSecond.toFixed(0).padStart(16),
     row.cpuMsPerVerification.toFixed(2).padStart(22),
+    row.clientCpuMsPerVerification.toFixed(2).padStart(22),
     String(row.failures).padStart(9),
   ];
   console.log(columns.join("  "));
@@ -140,7 +146,7 @@ async function main(): Promise<void> {
   const key = { ssh: pair.public, parsed: parseSigningKey(pair.private) };
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}`);
   console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client, ed25519 user and host keys\n`);
-  console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "failures"].join("  "));
+  console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "client CPU ms/verif.", "failures"].join("  "));
   const all: Measurement[] = [];
   for (const name of SERVERS) {
     const unavailable = name === "sshd" ? sshdUnavailable() : null;
