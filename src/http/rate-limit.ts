@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import { DomainError } from "../domain/errors.js";
+import { closeRedis } from "../services/pubsub.js";
 import type { Logger } from "../logger.js";
 
 const WINDOW_MS = 60_000;
@@ -54,7 +55,7 @@ class RedisWindowCounter implements WindowCounter {
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 }
 

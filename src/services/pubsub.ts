@@ -62,6 +62,23 @@ function watchConnection(client: Redis, role: string, logger: Logger | undefined
   });
 }
 
+/**
+ * The event target sends these commands without handling their promises: a failure (Redis gone, or the
+ * client closed while one was under way) is logged here instead of becoming an unhandled rejection.
+ */
+function catchFireAndForget(client: Redis, commands: Array<"publish" | "subscribe" | "unsubscribe">, logger?: Logger) {
+  for (const command of commands) {
+    const original = client[command].bind(client) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(client, {
+      [command]: (...args: unknown[]) => {
+        const sent = original(...args);
+        sent.catch((error: unknown) => logger?.warn({ err: error, command }, "Redis pub/sub command failed"));
+        return sent;
+      },
+    });
+  }
+}
+
 /** In-process by default; Redis when `redisUrl` is set, so several instances share one stream of events. */
 export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): GatewayPubSub {
   if (!redisUrl) {
@@ -76,6 +93,8 @@ export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): G
   const subscribeClient = new Redis(redisUrl, { maxRetriesPerRequest: null });
   watchConnection(publishClient, "publish", logger);
   watchConnection(subscribeClient, "subscribe", logger);
+  catchFireAndForget(publishClient, ["publish"], logger);
+  catchFireAndForget(subscribeClient, ["subscribe", "unsubscribe"], logger);
   const eventTarget = createRedisEventTarget<never>({ publishClient, subscribeClient });
   const pubSub = createPubSub<Topics>({ eventTarget });
   return Object.assign(pubSub, {
@@ -95,8 +114,25 @@ export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): G
       }
     },
     close: async () => {
-      publishClient.disconnect();
-      subscribeClient.disconnect();
+      await Promise.all([closeRedis(publishClient), closeRedis(subscribeClient)]);
     },
   });
+}
+
+/**
+ * QUIT lets commands already sent get their replies (a bare disconnect rejects them, and the event target
+ * leaves those rejections unhandled); a client that cannot quit within a second (Redis is down) is cut off.
+ */
+export async function closeRedis(client: Redis): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), 1_000);
+  });
+  try {
+    if (client.status !== "ready" || (await Promise.race([client.quit(), timedOut])) === "timeout") client.disconnect();
+  } catch {
+    client.disconnect();
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,3 @@
-import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Database } from "../../src/db/database.js";
 import {
@@ -17,9 +16,9 @@ import { RetentionService, type RetentionSettings } from "../../src/services/ret
 import { SessionEvents } from "../../src/services/session-events.js";
 import { SessionsService } from "../../src/services/sessions.service.js";
 import { SshLoginsService } from "../../src/services/ssh-logins.service.js";
+import { ed25519KeyLine } from "../rest/support/rest-fixtures.js";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../support/databases.js";
 
-const { utils } = ssh2;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe.each(databaseKinds())("retention on %s", (kind) => {
@@ -51,7 +50,7 @@ describe.each(databaseKinds())("retention on %s", (kind) => {
    * invocation (each with an attempt), all dated `ageDays` ago.
    */
   async function createAgedSession(ageDays: number): Promise<{ id: string; connectionId: string; finished: string; pending: string }> {
-    const publicKey = utils.generateKeyPairSync("ed25519").public;
+    const publicKey = ed25519KeyLine();
     const created = await sessions.create(context, "verify", {
       keys: [{ publicKey }],
       webhooks: [{ url: "http://127.0.0.1:9/hooks" }],

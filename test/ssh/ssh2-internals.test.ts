@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
+import { generateHostKey } from "../../src/services/host-keys.service.js";
 import { installedSsh2Version, sendAuthBanner, socketOf, SSH2_VERSION_WRITTEN_AGAINST } from "../../src/ssh/ssh2-internals.js";
 
-const { Client, Server, utils } = ssh2;
+const { Client, Server } = ssh2;
 
 interface Harness {
   port: number;
@@ -15,7 +16,7 @@ interface Harness {
 
 /** An ssh2 server fed by our own listener, as the gateway runs it; `onConnection` sees every connection. */
 async function startHarness(onConnection: (connection: Connection) => void): Promise<Harness> {
-  const server = new Server({ hostKeys: [utils.generateKeyPairSync("ed25519").private] });
+  const server = new Server({ hostKeys: [generateHostKey("ssh-ed25519")] });
   server.on("connection", onConnection);
   const accepted: Socket[] = [];
   const listener = net.createServer((socket) => {
