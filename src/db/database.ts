@@ -78,7 +78,9 @@ export class Database {
   async withExclusiveLock<T>(name: string, work: () => Promise<T>, timeoutSeconds = 120): Promise<T> {
     if (this.dialect === "sqlite") {
       if (this.sqliteFile === null) return work();
-      return withFileLock(`${this.sqliteFile}.${name.replace(/[^a-z0-9-]+/gi, "-")}.lock`, work, timeoutSeconds * 1000);
+      // One lock file for every start-up step: SQLite has one writer anyway, and steps of two processes
+      // interleaved under different names still met SQLITE_BUSY.
+      return withFileLock(`${this.sqliteFile}.lock`, work, timeoutSeconds * 1000);
     }
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
