@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import ssh2 from "ssh2";
+import { generateHostKey } from "../../src/services/host-keys.service.js";
 import { serveBenchmarkRequests } from "./server-process.js";
 
 const { Server, utils } = ssh2;
@@ -9,7 +10,7 @@ const { Server, utils } = ssh2;
  * lets in any client proving a key by a valid signature, and records nothing.
  */
 function main(): void {
-  const hostKey = utils.generateKeyPairSync("ed25519").private;
+  const hostKey = generateHostKey("ssh-ed25519");
   const server = new Server({ hostKeys: [hostKey], ident: "BareSsh2" }, (connection) => {
     connection.on("error", () => undefined);
     connection.on("authentication", (request) => {

@@ -3,13 +3,12 @@ import { mkdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import ssh2 from "ssh2";
+import type { ParsedKey } from "ssh2";
+import { generateHostKey } from "../../src/services/host-keys.service.js";
 import { parseSigningKey } from "../../src/ssh/signing-key.js";
 import { sshdUnavailable, startPrivateSshd } from "./private-sshd.js";
 import type { ServerReply, ServerRequest } from "./server-process.js";
 import { runVerifications } from "./ssh2-load.js";
-
-const { utils } = ssh2;
 
 /**
  * End-to-end SSH verifications per second and server CPU per verification, for the gateway (handshake, signature,
@@ -96,7 +95,7 @@ function startServer(name: string, publicKey: string): Promise<BenchServer> {
   throw new Error(`BENCH_SERVERS: unknown server "${name}" (gateway, bare, sshd)`);
 }
 
-async function measure(server: BenchServer, key: { ssh: string; parsed: ssh2.ParsedKey }, count: number): Promise<Measurement[]> {
+async function measure(server: BenchServer, key: { ssh: string; parsed: ParsedKey }, count: number): Promise<Measurement[]> {
   const warmup = await server.prepare(WARMUP, key.ssh);
   await runVerifications({ port: server.port, usernames: warmup, privateKey: key.parsed }, 8);
   const results: Measurement[] = [];
@@ -142,8 +141,8 @@ function printRow(row: Measurement): void {
 }
 
 async function main(): Promise<void> {
-  const pair = utils.generateKeyPairSync("ed25519");
-  const key = { ssh: pair.public, parsed: parseSigningKey(pair.private) };
+  const parsed = parseSigningKey(generateHostKey("ssh-ed25519"));
+  const key = { ssh: `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`, parsed };
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}`);
   console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client, ed25519 user and host keys\n`);
   console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "client CPU ms/verif.", "failures"].join("  "));
