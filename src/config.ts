@@ -53,7 +53,7 @@ type Environment = Record<string, string | undefined>;
 export function loadConfig(env: Environment = process.env): Config {
   const read = new EnvironmentReader(env);
   const dataDir = read.string("DATA_DIR", "./data");
-  return {
+  const config: Config = {
     port: read.port("PORT", 3000),
     host: read.string("HOST", "0.0.0.0"),
     publicUrl: read.url("PUBLIC_URL"),
@@ -83,6 +83,11 @@ export function loadConfig(env: Environment = process.env): Config {
     expirySweepIntervalSeconds: read.integer("EXPIRY_SWEEP_INTERVAL_SECONDS", 5, 1, 3600),
     shutdownGraceSeconds: read.integer("SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
   };
+  if (config.sshProxyProtocol && config.sshProxyTrusted.length === 0) {
+    // With no balancer trusted, every PROXY header would be refused: surely not what was meant.
+    throw new ConfigError("SSH_PROXY_TRUSTED", "name the load balancers allowed to send PROXY headers when SSH_PROXY_PROTOCOL=true");
+  }
+  return config;
 }
 
 class EnvironmentReader {

@@ -74,6 +74,12 @@ describe("configuration", () => {
     expect(() => loadConfig({ [variable]: value })).toThrowError(new RegExp(`^${variable}: `));
   });
 
+  it("asks for SSH_PROXY_TRUSTED when SSH_PROXY_PROTOCOL is on", () => {
+    expect(() => loadConfig({ SSH_PROXY_PROTOCOL: "true" })).toThrowError(
+      "SSH_PROXY_TRUSTED: name the load balancers allowed to send PROXY headers when SSH_PROXY_PROTOCOL=true",
+    );
+  });
+
   it("stops start-up with one line naming the variable, and no stack trace", async () => {
     const result = await run(process.execPath, [MAIN], { SSH_MAX_CONNECTIONS_PER_IP: "lots" });
     expect(result.code).not.toBe(0);
