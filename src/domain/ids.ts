@@ -1,9 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 
-/** A time-ordered id (UUIDv7) whose timestamp is exactly `at`, so ordering by id matches ordering by creation time. */
+/** The last id's millisecond and counter: ids of one millisecond count up from a random start (RFC 9562 §6.2, method 1). */
+const lastId = { msecs: Number.NEGATIVE_INFINITY, seq: 0 };
+/** The counter's 32 bits; a random start leaves it at least 2^31 steps of room. */
+const MAX_SEQ = 0xffff_ffff;
+
+/**
+ * A time-ordered id (UUIDv7) whose timestamp is exactly `at`, so ordering by id matches ordering by creation time,
+ * also within one millisecond of one process: newest first means last made first.
+ */
 export function newId(at: Date = new Date()): string {
-  return uuidv7({ msecs: at.getTime() });
+  const msecs = at.getTime();
+  if (msecs === lastId.msecs && lastId.seq < MAX_SEQ) {
+    lastId.seq += 1;
+  } else {
+    lastId.msecs = msecs;
+    lastId.seq = randomBytes(4).readUInt32BE() >>> 1;
+  }
+  return uuidv7({ msecs, seq: lastId.seq });
 }
 
 /** Creation time truncated to the millisecond, the precision both databases store. */

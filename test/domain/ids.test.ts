@@ -21,4 +21,15 @@ describe("identifiers", () => {
     expect(earlier < later).toBe(true);
     expect(earlier).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
+
+  it("orders ids of one millisecond in the order they were made", () => {
+    const at = new Date("2026-01-01T00:00:00.003Z");
+    const ids = Array.from({ length: 1_000 }, () => newId(at));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id.startsWith("019b76da-a803-7")).toBe(true);
+    // An id of another millisecond in between starts that millisecond afresh, and still sorts by its time.
+    const later = newId(new Date("2026-01-01T00:00:00.004Z"));
+    expect(newId(at) < later).toBe(true);
+  });
 });
