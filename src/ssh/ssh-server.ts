@@ -12,7 +12,7 @@ import { looksLikeProxyHeader, ProxySources, readProxyHeader } from "./proxy-pro
 import { ConnectionDeadlines, peerAddressOf, SocketAdmission } from "./socket-admission.js";
 import { parseSigningKey } from "./signing-key.js";
 import { coalesceWrites } from "./socket-writes.js";
-import { socketOf } from "./ssh2-internals.js";
+import { socketOf, useRawCurve25519Keys } from "./ssh2-internals.js";
 
 const { Server } = ssh2;
 
@@ -182,6 +182,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
   });
 
   protocol.on("connection", (connection, info) => {
+    useRawCurve25519Keys(connection);
     const entry = accepted.get(socketOf(connection));
     if (!entry || entry.ipAddress === null || entry.deadlines === null) return connection.end();
     entry.connection = connection;

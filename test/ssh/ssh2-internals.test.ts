@@ -1,9 +1,19 @@
+import { createPublicKey, diffieHellman, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateHostKey } from "../../src/services/host-keys.service.js";
-import { installedSsh2Version, sendAuthBanner, socketOf, SSH2_VERSION_WRITTEN_AGAINST } from "../../src/ssh/ssh2-internals.js";
+import {
+  curve25519UsesRawKeys,
+  installedSsh2Version,
+  sendAuthBanner,
+  socketOf,
+  SSH2_VERSION_WRITTEN_AGAINST,
+  useRawCurve25519Keys,
+  x25519PublicBytes,
+  x25519SharedSecret,
+} from "../../src/ssh/ssh2-internals.js";
 
 const { Client, Server } = ssh2;
 
@@ -89,5 +99,63 @@ describe("ssh2 internals", () => {
 
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBe(harness.accepted[0]);
+  });
+});
+
+/** What ssh2 1.17.0 computes with OpenSSL's DER codecs: the SPKI's last 32 bytes, a DER SPKI for the peer's key. */
+const X25519_SPKI_PREFIX = Buffer.from("302a300506032b656e032100", "hex");
+
+describe("curve25519 with raw keys", () => {
+  const server = () => generateKeyPairSync("x25519");
+  let harness: Harness | null = null;
+
+  afterEach(async () => {
+    await harness?.close();
+    harness = null;
+  });
+
+  it("sends the public key's 32 bytes, as ssh2's DER export does", () => {
+    const keys = server();
+    expect(x25519PublicBytes(keys)).toEqual(keys.publicKey.export({ type: "spki", format: "der" }).subarray(-32));
+  });
+
+  it("derives the secret the peer derives, as an mpint body", () => {
+    for (let round = 0; round < 200; round++) {
+      const keys = server();
+      const peer = generateKeyPairSync("x25519");
+      const peerBytes = peer.publicKey.export({ type: "spki", format: "der" }).subarray(-32);
+      const secret = x25519SharedSecret(keys, peerBytes);
+      const expected = diffieHellman({
+        privateKey: peer.privateKey,
+        publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI_PREFIX, x25519PublicBytes(keys)]), type: "spki", format: "der" }),
+      });
+      let start = 0;
+      while (expected[start] === 0) start++;
+      const magnitude = expected.subarray(start);
+      expect(secret).toEqual(magnitude[0]! & 0x80 ? Buffer.concat([Buffer.of(0), magnitude]) : magnitude);
+    }
+  });
+
+  it("returns an error, as ssh2 expects, for a peer key of the wrong length or one that gives an all-zero secret", () => {
+    const keys = server();
+    for (const peer of [Buffer.alloc(0), Buffer.alloc(31, 9), Buffer.alloc(33, 9), Buffer.alloc(32)]) {
+      expect(x25519SharedSecret(keys, peer)).toBeInstanceOf(Error);
+    }
+  });
+
+  it("is what ssh2's curve25519 exchanges use once a connection has been given to useRawCurve25519Keys", async () => {
+    const authenticated = new Set<Connection>();
+    harness = await startHarness((connection) => {
+      useRawCurve25519Keys(connection);
+      connection.on("authentication", (request) => {
+        authenticated.add(connection);
+        request.reject();
+      });
+    });
+    await connectAndCollectBanners(harness.port);
+    expect(curve25519UsesRawKeys()).toBe(true);
+    // A later connection completes its key exchange with them, up to the authentication request.
+    await connectAndCollectBanners(harness.port);
+    expect(authenticated.size).toBe(2);
   });
 });
