@@ -42,15 +42,22 @@ export function offeredKeyLine(request: PublicKeyAuthContext): string {
   return `${algorithmFamily(request.key.algo)} ${request.key.data.toString("base64")}`;
 }
 
-/** Whether the request carries a valid signature, by the offered key, over this connection's session id. */
-export function hasValidSignature(request: PublicKeyAuthContext, key: ProvableKey): boolean {
-  if (!request.signature || !request.blob) return false;
-  try {
-    // ssh2 hands over the signature already in the form node verifies (DER for ecdsa).
-    return verify(request.hashAlgo ?? defaultHashOf(key.parsed.algorithm), request.blob, key.keyObject, request.signature);
-  } catch {
-    return false;
-  }
+/**
+ * Whether the request carries a valid signature, by the offered key, over this connection's session id. Checked on
+ * libuv's thread pool: an ed25519 check is about half of a handshake's own cryptography, and off the event loop
+ * it runs on another core while the loop serves other connections.
+ */
+export function hasValidSignature(request: PublicKeyAuthContext, key: ProvableKey): Promise<boolean> {
+  const { signature, blob } = request;
+  if (!signature || !blob) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    try {
+      // ssh2 hands over the signature already in the form node verifies (DER for ecdsa).
+      verify(request.hashAlgo ?? defaultHashOf(key.parsed.algorithm), blob, key.keyObject, signature, (error, valid) => resolve(!error && valid));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 function parseProvable(request: PublicKeyAuthContext): ProvableKey | null {

@@ -178,7 +178,7 @@ export class LoginFlow {
       this.awaitingSignatureFrom = blob;
       return request.accept(); // PK_OK: "go ahead and sign"
     }
-    if (!hasValidSignature(request, key)) return request.reject(this.methodsLeft());
+    if (!(await hasValidSignature(request, key))) return request.reject(this.methodsLeft());
     await this.prove(identity, { sessionKeyId, key: key.parsed });
     // A session that closed meanwhile lets the client in only to read why.
     if (this.closedReason !== null) return request.accept();

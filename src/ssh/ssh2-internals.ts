@@ -5,7 +5,7 @@
 import { createPublicKey, diffieHellman, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
-import type { Connection } from "ssh2";
+import type { Client, Connection } from "ssh2";
 
 const require = createRequire(import.meta.url);
 
@@ -116,12 +116,13 @@ export function curve25519UsesRawKeys(): boolean {
  * ssh2's curve25519 key exchange moves its keys through OpenSSL 3's DER codecs: it exports its public key as a
  * SubjectPublicKeyInfo to take the last 32 bytes, and imports the client's by building one with asn1. Those two
  * cost about 0.24 ms of a 0.4 ms exchange on the reference machine; the same keys as raw bytes (JWK), which
- * OpenSSL reads and writes without its codecs, cost 0.01 ms. Called on each new connection until the first
- * curve25519 exchange is seen; its class (not exported by ssh2) then gets these two methods for every connection.
+ * OpenSSL reads and writes without its codecs, cost 0.01 ms. Called on each new connection (a server's, or a
+ * client's once `connect` has been called) until the first curve25519 exchange is seen; its class, which ssh2
+ * does not export and which both sides use, then gets these two methods for every connection.
  */
-export function useRawCurve25519Keys(connection: Connection): void {
+export function useRawCurve25519Keys(endpoint: Connection | Client): void {
   if (rawCurve25519Keys) return;
-  const protocol = (connection as unknown as ConnectionInternals)._protocol as ProtocolInternals & { _kex?: unknown };
+  const protocol = (endpoint as unknown as ConnectionInternals)._protocol as ProtocolInternals & { _kex?: unknown };
   // ssh2 assigns `_kex` once it has both KEXINITs; the first assignment puts a plain property back.
   const before = protocol._kex;
   Object.defineProperty(protocol, "_kex", {
