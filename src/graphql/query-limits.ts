@@ -9,7 +9,7 @@ import {
   type ValidationContext,
 } from "graphql";
 import { type ComplexityEstimator, fieldExtensionsEstimator, getComplexity, simpleEstimator } from "graphql-query-complexity";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination/session-page.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination/keyset-page.js";
 
 /**
  * How deep selection sets may nest; a field and a fragment (inline or spread) are one level each. The deepest

@@ -13,6 +13,7 @@ import {
 } from "../domain/session-rules.js";
 import type { WebhookSettings } from "../domain/webhook-rules.js";
 import type { RequestContext } from "./context.js";
+import { keysetCondition, keysetOrder, type KeysetRequest, type KeysetResult, keysetResult } from "./keyset.js";
 import {
   loadSessionDetail,
   loadSessionDetails,
@@ -33,21 +34,6 @@ export interface SessionFilter {
 export interface OffsetPage {
   offset: number;
   limit: number;
-}
-
-/** A keyset position: creation time and id of the row the cursor points at. */
-export interface SessionCursor {
-  createdAt: Date;
-  id: string;
-}
-
-export interface KeysetRequest {
-  /** `newer` walks towards the newest session (Relay's `last`/`before`); `older` is the default order. */
-  direction: "older" | "newer";
-  from: SessionCursor | null;
-  count: number;
-  /** Also return the row at `from` itself when it still matches, so the caller learns what lies behind the page. */
-  includeFrom?: boolean;
 }
 
 export type WebhookTargetCheck = (url: string) => Promise<string | null>;
@@ -150,28 +136,16 @@ export class SessionsService {
     kind: SessionKind,
     filter: SessionFilter,
     request: KeysetRequest,
-  ): Promise<{ items: SessionView[]; hasMore: boolean }> {
+  ): Promise<KeysetResult<SessionView>> {
     const at = now();
     return this.database.read(async (manager) => {
       const query = this.filtered(manager, context, kind, filter, at);
-      const older = request.direction === "older";
-      if (request.from) {
-        const comparison = older ? "<" : ">";
-        const idComparison = request.includeFrom ? `${comparison}=` : comparison;
-        query.andWhere(`(s.created_at ${comparison} :cursorTime OR (s.created_at = :cursorTime AND s.id ${idComparison} :cursorId))`, {
-          cursorTime: request.from.createdAt,
-          cursorId: request.from.id,
-        });
-      }
-      const rows = await query
-        .orderBy("s.created_at", older ? "DESC" : "ASC")
-        .addOrderBy("s.id", older ? "DESC" : "ASC")
-        .limit(request.count + 1)
-        .getMany();
-      const hasMore = rows.length > request.count;
-      const page = rows.slice(0, request.count);
-      if (!older) page.reverse();
-      return { items: page.map((session) => toSessionView(session, at)), hasMore };
+      const condition = keysetCondition("s", request);
+      if (condition) query.andWhere(condition.where, condition.parameters);
+      const order = keysetOrder(request);
+      const rows = await query.orderBy("s.created_at", order).addOrderBy("s.id", order).limit(request.count + 1).getMany();
+      const { items, hasMore } = keysetResult(rows, request);
+      return { items: items.map((session) => toSessionView(session, at)), hasMore };
     });
   }
 

@@ -1,29 +1,10 @@
-import { ArgsType, Field, Int } from "type-graphql";
 import type { SessionKind, SessionStatus } from "../../domain/session-rules.js";
 import type { SessionDetail } from "../../services/session-views.js";
 import type { GraphqlContext } from "../graphql-context.js";
-import { loadSessionPage, type PagingArguments, planPage } from "../pagination/session-page.js";
-import {
-  type CollectSessionConnection,
-  type SessionConnection,
-  toSessionConnection,
-  type VerifySessionConnection,
-} from "../types/session-connection.types.js";
-
-@ArgsType()
-export class PagingArgs implements PagingArguments {
-  @Field(() => Int, { nullable: true, description: "Newest first: this many sessions (0..100, default 100) after `after`." })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => Int, { nullable: true, description: "This many sessions (0..100) just newer than `before`." })
-  last?: number | null;
-
-  @Field(() => String, { nullable: true })
-  before?: string | null;
-}
+import { loadKeysetPage, planPage } from "../pagination/keyset-page.js";
+import { toConnection } from "../types/connection.types.js";
+import type { PagingArgs } from "../types/paging.types.js";
+import type { CollectSessionConnection, SessionConnection, VerifySessionConnection } from "../types/session-connection.types.js";
 
 /** The paging and filter every session list shares; the count runs only when `totalCount` is selected. */
 export async function listSessions(
@@ -36,8 +17,8 @@ export async function listSessions(
   const plan = planPage(paging);
   const sessionFilter = { status: filter?.status ?? null, externalId: filter?.externalId ?? null };
   const { caller, services } = context;
-  const page = await loadSessionPage(services.sessions, caller, kind, sessionFilter, plan);
-  return toSessionConnection(type, page, () => services.sessions.count(caller, kind, sessionFilter));
+  const page = await loadKeysetPage((request) => services.sessions.keysetPage(caller, kind, sessionFilter, request), plan);
+  return toConnection(type, page, () => services.sessions.count(caller, kind, sessionFilter));
 }
 
 /** Another project's session, or one of the other kind, reads as null. */

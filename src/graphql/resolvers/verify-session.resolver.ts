@@ -11,7 +11,8 @@ import {
 } from "../types/session-input.types.js";
 import { VerifySessionKey } from "../types/session-part.types.js";
 import { VerifySession } from "../types/session.types.js";
-import { findSession, listSessions, PagingArgs } from "./session-queries.js";
+import { PagingArgs } from "../types/paging.types.js";
+import { findSession, listSessions } from "./session-queries.js";
 
 /** Verify sessions: each resolver checks nothing but shape and calls the sessions service. */
 @Resolver(() => VerifySession)

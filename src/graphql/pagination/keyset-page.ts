@@ -1,9 +1,6 @@
-import type { SessionKind } from "../../domain/session-rules.js";
-import type { RequestContext } from "../../services/context.js";
-import type { SessionCursor, SessionFilter, SessionsService } from "../../services/sessions.service.js";
-import type { SessionView } from "../../services/session-views.js";
+import type { KeysetPosition, KeysetRequest, KeysetResult } from "../../services/keyset.js";
 import { badArgument } from "../errors.js";
-import { decodeCursor } from "./session-cursor.js";
+import { decodeCursor } from "./keyset-cursor.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 100;
@@ -20,12 +17,15 @@ export interface PagingArguments {
 export interface PagePlan {
   direction: "older" | "newer";
   count: number;
-  cursor: SessionCursor | null;
+  cursor: KeysetPosition | null;
 }
 
+/** Reads one keyset page of a list (sessions of a filter, invocations of a webhook) from the service layer. */
+export type KeysetFetch<T> = (request: KeysetRequest) => Promise<KeysetResult<T>>;
+
 /** What a connection shows; the flags that may cost a statement are computed only when selected. */
-export interface SessionPage {
-  sessions: SessionView[];
+export interface KeysetPage<T extends KeysetPosition> {
+  items: T[];
   hasNextPage: () => Promise<boolean>;
   hasPreviousPage: () => Promise<boolean>;
 }
@@ -38,7 +38,7 @@ function pageSize(name: "first" | "last", value: number | null | undefined): num
   return value;
 }
 
-function cursorOf(name: "after" | "before", value: string | null | undefined): SessionCursor | null {
+function cursorOf(name: "after" | "before", value: string | null | undefined): KeysetPosition | null {
   if (value === null || value === undefined) return null;
   const cursor = decodeCursor(value);
   if (!cursor) throw badArgument(name, "expected a cursor from this connection", value);
@@ -67,15 +67,9 @@ function memoize<T>(compute: () => Promise<T>): () => Promise<T> {
  * there is something behind the page at no extra cost; only when it has gone is one more statement needed,
  * and only if the client selects that flag.
  */
-export async function loadSessionPage(
-  sessions: SessionsService,
-  caller: RequestContext,
-  kind: SessionKind,
-  filter: SessionFilter,
-  plan: PagePlan,
-): Promise<SessionPage> {
+export async function loadKeysetPage<T extends KeysetPosition>(fetchPage: KeysetFetch<T>, plan: PagePlan): Promise<KeysetPage<T>> {
   const { direction, count, cursor } = plan;
-  const result = await sessions.keysetPage(caller, kind, filter, {
+  const result = await fetchPage({
     direction,
     from: cursor,
     count: cursor ? count + 1 : count,
@@ -92,11 +86,11 @@ export async function loadSessionPage(
     if (cursor === null) return false;
     if (sawCursor) return true;
     const opposite = direction === "older" ? "newer" : "older";
-    return (await sessions.keysetPage(caller, kind, filter, { direction: opposite, from: cursor, count: 0 })).hasMore;
+    return (await fetchPage({ direction: opposite, from: cursor, count: 0 })).hasMore;
   });
   const ahead = async () => hasMore;
   return {
-    sessions: page,
+    items: page,
     hasNextPage: direction === "older" ? ahead : behindCursor,
     hasPreviousPage: direction === "older" ? behindCursor : ahead,
   };

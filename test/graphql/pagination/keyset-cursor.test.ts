@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decodeCursor, encodeCursor } from "../../../src/graphql/pagination/session-cursor.js";
+import { decodeCursor, encodeCursor } from "../../../src/graphql/pagination/keyset-cursor.js";
 
-describe("session cursors", () => {
+describe("keyset cursors", () => {
   const session = { id: "01a22426-b1a0-729d-acd4-e90b0c5672f4", createdAt: new Date("2026-11-28T21:54:05.344Z") };
 
   it("round-trips the creation time to the millisecond and the id", () => {
