@@ -13,10 +13,10 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./pagination/keyset-page.js";
 
 /**
  * How deep selection sets may nest; a field and a fragment (inline or spread) are one level each. The deepest
- * legitimate query, `verifySessions.edges.node(... on VerifySession).connections.keys.id`, is 7. Introspection
- * (`__schema`, `__type`) is not counted: its standard query nests deeper and costs no SQL.
+ * legitimate query, `verifySessions.edges.node(... on VerifySession).webhooks.invocations.edges.node.attempts.error`,
+ * is 10. Introspection (`__schema`, `__type`) is not counted: its standard query nests deeper and costs no SQL.
  */
-export const MAX_QUERY_DEPTH = 8;
+export const MAX_QUERY_DEPTH = 10;
 
 /** A full page of 100 sessions with every field, keys, connections and webhooks costs about 6,000. */
 export const MAX_QUERY_COST = 20_000;
@@ -27,7 +27,7 @@ export const LOOKUP_COST = 10;
 /** Every mutation writes in a transaction: aliasing hundreds of them is what the cost limit is for. */
 export const MUTATION_COST = 100;
 
-/** A connection costs its selection once per session it may return. */
+/** A connection costs its selection once per row (session, invocation) it may return. */
 export const pageCost: ComplexityEstimator = ({ args, childComplexity }) => {
   const size = [args.first, args.last].find((value): value is number => typeof value === "number") ?? DEFAULT_PAGE_SIZE;
   // Sizes out of range are refused by the resolver with BAD_USER_INPUT, so they are priced at the bounds.

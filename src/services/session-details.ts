@@ -15,7 +15,8 @@ import {
   toWebhookView,
 } from "./session-views.js";
 
-function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+/** Items by key, each group in the order the items came. */
+export function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const group = groups.get(key(item));

@@ -23,6 +23,8 @@ export interface WebhookInvocationView {
   attempts: WebhookAttemptView[];
   /** When the next attempt is due; null once it succeeded or failed for good. */
   nextAttemptAt: Date | null;
+  /** With the id, the invocation's place in the newest-first order. */
+  createdAt: Date;
 }
 
 export function toInvocationView(invocation: WebhookInvocation, attempts: WebhookAttempt[]): WebhookInvocationView {
@@ -42,5 +44,6 @@ export function toInvocationView(invocation: WebhookInvocation, attempts: Webhoo
       error: attempt.error,
     })),
     nextAttemptAt: invocation.status === "pending" ? invocation.nextAttemptAt : null,
+    createdAt: invocation.createdAt,
   };
 }

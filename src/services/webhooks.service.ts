@@ -1,11 +1,14 @@
-import { type EntityManager, In } from "typeorm";
+import { type EntityManager, In, type SelectQueryBuilder } from "typeorm";
 import type { Database, Transaction } from "../db/database.js";
 import { Session, Webhook, WebhookAttempt, WebhookInvocation } from "../db/entities/index.js";
+import { hydrate, type Row } from "../db/plain-sql.js";
 import { DomainError } from "../domain/errors.js";
 import { now } from "../domain/ids.js";
 import type { SessionKind } from "../domain/session-rules.js";
 import { webhookErrors, withWebhookDefaults, type WebhookSettings } from "../domain/webhook-rules.js";
 import type { RequestContext } from "./context.js";
+import { keysetCondition, keysetOrder, type KeysetRequest, type KeysetResult, keysetResult } from "./keyset.js";
+import { groupBy } from "./session-details.js";
 import { lockOwnSession } from "./session-lock.js";
 import { SESSION_LIMITS } from "./session-input.js";
 import { toWebhookView, type WebhookView } from "./session-views.js";
@@ -131,6 +134,58 @@ export class WebhooksService {
     });
   }
 
+  /**
+   * A keyset page of invocations, newest first, for each of these webhooks (a DataLoader batch); webhooks of
+   * another project get an empty page. One statement for the pages and one for their attempts, however many webhooks.
+   */
+  async invocationPages(
+    context: RequestContext,
+    webhookIds: readonly string[],
+    request: KeysetRequest,
+  ): Promise<Map<string, KeysetResult<WebhookInvocationView>>> {
+    const pages = new Map(webhookIds.map((webhookId) => [webhookId, keysetResult<WebhookInvocationView>([], request)]));
+    if (webhookIds.length === 0) return pages;
+    return this.database.read(async (manager) => {
+      const order = keysetOrder(request);
+      // Each webhook's rows numbered in walking order, so one statement cuts every webhook's page at once.
+      const ranked = ownInvocations(manager, context, webhookIds)
+        .select("i.*")
+        .addSelect(`ROW_NUMBER() OVER (PARTITION BY i.webhook_id ORDER BY i.created_at ${order}, i.id ${order})`, "keyset_rank");
+      const condition = keysetCondition("i", request);
+      if (condition) ranked.andWhere(condition.where, condition.parameters);
+      const rows = await manager
+        .createQueryBuilder()
+        .select("ranked.*")
+        .from(`(${ranked.getQuery()})`, "ranked")
+        .setParameters(ranked.getParameters())
+        .where("ranked.keyset_rank <= :rowsPerWebhook", { rowsPerWebhook: request.count + 1 })
+        .orderBy("ranked.keyset_rank", "ASC")
+        .getRawMany<Row>();
+      const walked = groupBy(rows.map((row) => hydrate(manager, WebhookInvocation, row)), (invocation) => invocation.webhookId);
+      const cut = [...walked].map(([webhookId, invocations]) => ({ webhookId, page: keysetResult(invocations, request) }));
+      // Attempts only of the rows on a page: not of the look-ahead row, nor of a count-0 "anything there?" request.
+      const views = await withAttempts(manager, cut.flatMap(({ page }) => page.items));
+      const viewById = new Map(views.map((view) => [view.id, view]));
+      for (const { webhookId, page } of cut) {
+        pages.set(webhookId, { items: page.items.flatMap((invocation) => viewById.get(invocation.id) ?? []), hasMore: page.hasMore });
+      }
+      return pages;
+    });
+  }
+
+  /** How many invocations each of these webhooks has (a DataLoader batch; another project's: 0), in one statement. */
+  async countInvocations(context: RequestContext, webhookIds: readonly string[]): Promise<Map<string, number>> {
+    if (webhookIds.length === 0) return new Map();
+    const rows = await this.database.read((manager) =>
+      ownInvocations(manager, context, webhookIds)
+        .select("i.webhook_id", "webhook_id")
+        .addSelect("COUNT(*)", "total")
+        .groupBy("i.webhook_id")
+        .getRawMany<{ webhook_id: string; total: number | string }>(),
+    );
+    return new Map(rows.map((row) => [row.webhook_id, Number(row.total)]));
+  }
+
   /** Makes the invocation due now, whatever its status; the next attempt continues its numbering. */
   async retry(
     context: RequestContext,
@@ -192,18 +247,23 @@ export class WebhooksService {
   }
 }
 
+/** The invocations of these webhooks that belong to the caller's project, as `i`. */
+function ownInvocations(manager: EntityManager, context: RequestContext, webhookIds: readonly string[]): SelectQueryBuilder<WebhookInvocation> {
+  return manager
+    .createQueryBuilder(WebhookInvocation, "i")
+    .innerJoin(Webhook, "w", "w.id = i.webhook_id")
+    .where("i.webhook_id IN (:...webhookIds) AND w.project_id = :projectId", { webhookIds, projectId: context.projectId });
+}
+
 async function withAttempts(manager: EntityManager, invocations: WebhookInvocation[]): Promise<WebhookInvocationView[]> {
   if (invocations.length === 0) return [];
   const attempts = await manager.find(WebhookAttempt, {
     where: { invocationId: In(invocations.map((invocation) => invocation.id)) },
     order: { attempt: "ASC" },
   });
-  return invocations.map((invocation) =>
-    toInvocationView(
-      invocation,
-      attempts.filter((attempt) => attempt.invocationId === invocation.id),
-    ),
-  );
+  // Grouped once: a batch of pages can hold thousands of invocations.
+  const attemptsOf = groupBy(attempts, (attempt) => attempt.invocationId);
+  return invocations.map((invocation) => toInvocationView(invocation, attemptsOf.get(invocation.id) ?? []));
 }
 
 function settingsOf(webhook: Webhook): WebhookSettings {

@@ -46,8 +46,8 @@ describe("depth and cost limits", () => {
   });
 
   it("accepts the deepest query the schema allows, through a fragment", async () => {
-    const query = `fragment Proven on VerifySession { connections { keys { id } } }
-      { verifySessions { edges { node { ...Proven } } } }`;
+    const query = `fragment Delivered on VerifySession { webhooks { invocations(first: 10) { edges { node { attempts { error } } } } } }
+      { verifySessions(first: 10) { edges { node { ...Delivered } } } }`;
     expect((await graphql(gateway, query)).errors).toBeUndefined();
   });
 
@@ -62,8 +62,8 @@ describe("depth and cost limits", () => {
       }),
     ]);
     expect(statements).toBe(0);
-    const justOver = await graphql(gateway, `{ verifySessions { edges { node { ${wrap(3, "connections { keys { id } }")} } } } }`);
-    expect(justOver.errors?.[0].message).toBe(`query nesting depth 9 exceeds the limit of ${MAX_QUERY_DEPTH}`);
+    const justOver = await graphql(gateway, `{ verifySessions { edges { node { ${wrap(5, "connections { keys { id } }")} } } } }`);
+    expect(justOver.errors?.[0].message).toBe(`query nesting depth 11 exceeds the limit of ${MAX_QUERY_DEPTH}`);
   });
 
   it("refuses a query text of more than 10,000 tokens while parsing", async () => {
@@ -92,6 +92,14 @@ describe("depth and cost limits", () => {
     expect((await graphql(gateway, query, { n: 1 })).errors).toBeUndefined();
     const expensive = await graphql(gateway, query, { n: 100 });
     expect(expensive.errors?.[0].message).toMatch(/^query cost \d+ exceeds the limit/);
+  });
+
+  it("prices a webhook's invocations by their page size, once per session of the page around them", async () => {
+    const query = `query($n: Int) { verifySessions(first: 100) { edges { node { webhooks { invocations(first: $n) { edges { node { id } } } } } } } }`;
+    expect((await graphql(gateway, query, { n: 10 })).errors).toBeUndefined();
+    // 10 + 100 sessions x (3 + 10 + 100 invocations x 3): over the limit, where 10 invocations a webhook are not.
+    const expensive = await graphql(gateway, query, {});
+    expect(expensive.errors?.[0].message).toBe(`query cost 31310 exceeds the limit of ${MAX_QUERY_COST}`);
   });
 
   it("refuses hundreds of aliased mutations by their cost", async () => {

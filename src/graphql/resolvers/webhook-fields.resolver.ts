@@ -1,5 +1,12 @@
-import { FieldResolver, Resolver, Root } from "type-graphql";
+import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import type { WebhookView } from "../../services/session-views.js";
+import type { WebhookInvocationView } from "../../services/webhook-views.js";
+import type { GraphqlContext } from "../graphql-context.js";
+import { loadKeysetPage, planPage } from "../pagination/keyset-page.js";
+import { pageCost } from "../query-limits.js";
+import { type Connection, toConnection } from "../types/connection.types.js";
+import { PagingArgs } from "../types/paging.types.js";
+import { WebhookInvocationConnection } from "../types/webhook-invocation.types.js";
 import { Webhook, WebhookHeader } from "../types/webhook.types.js";
 
 @Resolver(() => Webhook)
@@ -8,5 +15,19 @@ export class WebhookFieldsResolver {
   @FieldResolver(() => [WebhookHeader])
   headers(@Root() webhook: WebhookView): WebhookHeader[] {
     return Object.entries(webhook.headers).map(([name, values]) => ({ name, values }));
+  }
+
+  /** Through the request's DataLoaders: the invocations of every webhook on a page of sessions load together. */
+  @FieldResolver(() => WebhookInvocationConnection, {
+    complexity: pageCost,
+    description: "The webhook's invocations (one per event), newest first, each with its delivery attempts.",
+  })
+  async invocations(
+    @Root() webhook: WebhookView,
+    @Args() paging: PagingArgs,
+    @Ctx() context: GraphqlContext,
+  ): Promise<Connection<WebhookInvocationView>> {
+    const page = await loadKeysetPage((request) => context.loaders.invocationPage(webhook, request), planPage(paging));
+    return toConnection(WebhookInvocationConnection, page, () => context.loaders.invocationCount(webhook));
   }
 }

@@ -1,4 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import type { WebhookInvocationView } from "../../services/webhook-views.js";
+import { connectionType } from "./connection.types.js";
 import { WebhookEvent, WebhookHeaderInput, WebhookMethod } from "./webhook.types.js";
 
 export enum WebhookInvocationStatus {
@@ -56,6 +58,12 @@ export class WebhookInvocation {
   @Field(() => Date, { nullable: true, description: "When the next attempt is due while PENDING." })
   nextAttemptAt: Date | null;
 }
+
+export const WebhookInvocationConnection = connectionType<WebhookInvocationView>(
+  "WebhookInvocation",
+  WebhookInvocation,
+  "Every invocation of the webhook, whatever the page.",
+);
 
 @InputType({ description: "Changes to a webhook: omitted fields stay as they are, null restores a field's default." })
 export class UpdateWebhookInput {
