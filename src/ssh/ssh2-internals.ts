@@ -2,7 +2,7 @@
 // package.json): `Connection._protocol`, `Connection._sock`, Protocol's `_packetRW` writer and `_kex`,
 // `sendPacket` from lib/protocol/utils.js, and the methods of lib/protocol/kex.js's Curve25519Exchange.
 // A test fails if the installed ssh2 is another version.
-import { createPublicKey, diffieHellman, generateKeyPair, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPublicKey, diffieHellman, type KeyObject } from "node:crypto";
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import type { Client, Connection } from "ssh2";
@@ -61,36 +61,6 @@ export interface X25519Keys {
   privateKey: KeyObject;
 }
 
-/**
- * Ephemeral X25519 key pairs made ahead on libuv's thread pool, so that a key exchange takes a ready one instead of
- * making it on the event loop; each is handed out once. Made on the spot when none is ready.
- */
-export class X25519KeyPairs {
-  private readonly ready: X25519Keys[] = [];
-  private making = 0;
-
-  constructor(private readonly ahead: number) {}
-
-  take(): X25519Keys {
-    const keys = this.ready.pop() ?? generateKeyPairSync("x25519");
-    this.makeAhead();
-    return keys;
-  }
-
-  private makeAhead(): void {
-    while (this.ready.length + this.making < this.ahead) {
-      this.making += 1;
-      generateKeyPair("x25519", {}, (error, publicKey, privateKey) => {
-        this.making -= 1;
-        if (!error) this.ready.push({ publicKey, privateKey });
-      });
-    }
-  }
-}
-
-/** Enough for a burst of connections; each pair is about a hundred bytes of key material. */
-const keyPairs = new X25519KeyPairs(64);
-
 /** The 32 bytes of an X25519 public key, as the key exchange sends them (RFC 8731 §3). */
 export function x25519PublicBytes(keys: X25519Keys): Buffer {
   return Buffer.from(keys.publicKey.export({ format: "jwk" }).x ?? "", "base64url");
@@ -119,7 +89,7 @@ function unsignedMpint(value: Buffer): Buffer {
 
 interface Curve25519Exchange {
   type: "25519";
-  _keys: X25519Keys | null | undefined;
+  _keys: X25519Keys | null;
   generateKeys(): void;
   getPublicKey(): Buffer;
   computeSecret(peerPublicKey: Buffer): Buffer | Error;
@@ -137,7 +107,7 @@ function isCurve25519Exchange(kex: unknown): kex is Curve25519Exchange {
 
 let rawCurve25519Keys = false;
 
-/** Whether curve25519 exchanges use raw keys made ahead (once the first one has run on a connection given to useRawCurve25519Keys). */
+/** Whether curve25519 exchanges use raw keys (once the first one has run on a connection given to useRawCurve25519Keys). */
 export function curve25519UsesRawKeys(): boolean {
   return rawCurve25519Keys;
 }
@@ -146,9 +116,9 @@ export function curve25519UsesRawKeys(): boolean {
  * ssh2's curve25519 key exchange moves its keys through OpenSSL 3's DER codecs: it exports its public key as a
  * SubjectPublicKeyInfo to take the last 32 bytes, and imports the client's by building one with asn1. Those two
  * cost about 0.24 ms of a 0.4 ms exchange on the reference machine; the same keys as raw bytes (JWK), which
- * OpenSSL reads and writes without its codecs, cost 0.01 ms. Its key pair comes ready from X25519KeyPairs. Called on each new connection (a server's, or a
+ * OpenSSL reads and writes without its codecs, cost 0.01 ms. Called on each new connection (a server's, or a
  * client's once `connect` has been called) until the first curve25519 exchange is seen; its class, which ssh2
- * does not export and which both sides use, then gets these three methods for every connection.
+ * does not export and which both sides use, then gets these two methods for every connection.
  */
 export function useRawCurve25519Keys(endpoint: Connection | Client): void {
   if (rawCurve25519Keys) return;
@@ -163,9 +133,6 @@ export function useRawCurve25519Keys(endpoint: Connection | Client): void {
       Object.defineProperty(protocol, "_kex", { value: kex, writable: true, configurable: true, enumerable: true });
       if (!rawCurve25519Keys && isCurve25519Exchange(kex)) {
         const exchangeClass = Object.getPrototypeOf(kex) as Curve25519Exchange;
-        exchangeClass.generateKeys = function generateKeys(this: Curve25519Exchange) {
-          this._keys ??= keyPairs.take();
-        };
         exchangeClass.getPublicKey = function getPublicKey(this: Curve25519Exchange) {
           this.generateKeys();
           return x25519PublicBytes(this._keys!);

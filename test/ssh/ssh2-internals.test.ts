@@ -11,7 +11,6 @@ import {
   socketOf,
   SSH2_VERSION_WRITTEN_AGAINST,
   useRawCurve25519Keys,
-  X25519KeyPairs,
   x25519PublicBytes,
   x25519SharedSecret,
 } from "../../src/ssh/ssh2-internals.js";
@@ -134,23 +133,6 @@ describe("curve25519 with raw keys", () => {
       while (expected[start] === 0) start++;
       const magnitude = expected.subarray(start);
       expect(secret).toEqual(magnitude[0]! & 0x80 ? Buffer.concat([Buffer.of(0), magnitude]) : magnitude);
-    }
-  });
-
-  it("hands out key pairs made ahead, each once, that agree with their peers", async () => {
-    const pairs = new X25519KeyPairs(8);
-    const first = pairs.take(); // none ready yet: made on the spot, and eight are started
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const taken = [first, ...Array.from({ length: 20 }, () => pairs.take())];
-    const publicKeys = taken.map((keys) => x25519PublicBytes(keys).toString("hex"));
-    expect(new Set(publicKeys).size).toBe(taken.length);
-    for (const keys of taken) {
-      const peer = generateKeyPairSync("x25519");
-      const fromPeer = x25519SharedSecret(
-        { publicKey: peer.publicKey, privateKey: peer.privateKey },
-        x25519PublicBytes(keys),
-      );
-      expect(x25519SharedSecret(keys, x25519PublicBytes(peer))).toEqual(fromPeer);
     }
   });
 
