@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { MAX_QUERY_DEPTH } from "../../src/graphql/query-limits.js";
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from "../../src/graphql/subscriptions/subscription-server.js";
 import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
@@ -78,9 +79,10 @@ describe.each(databaseKinds())("GraphQL over WebSocket: connections on %s", (kin
     ["an unknown field", "subscription { verifySessionStatusChanged { colour } }", "GRAPHQL_VALIDATION_FAILED", 'Cannot query field "colour" on type "VerifySessionStatusChange".'],
     [
       "a document nested deeper than the limit",
-      `subscription { ${"... on Subscription { ".repeat(8)} verifySessionStatusChanged { status } ${"} ".repeat(8)} }`,
+      // Each inline fragment is one level; the field and its selection two more.
+      `subscription { ${"... on Subscription { ".repeat(MAX_QUERY_DEPTH)} verifySessionStatusChanged { status } ${"} ".repeat(MAX_QUERY_DEPTH)} }`,
       "GRAPHQL_VALIDATION_FAILED",
-      "query nesting depth 10 exceeds the limit of 8",
+      `query nesting depth ${MAX_QUERY_DEPTH + 2} exceeds the limit of ${MAX_QUERY_DEPTH}`,
     ],
     ["a missing id", "subscription { sessionEvents { event } }", "GRAPHQL_VALIDATION_FAILED", 'Field "sessionEvents" argument "id" of type "ID!" is required, but it was not provided.'],
   ])("answers %s with an error and keeps the connection open", async (_case, query, code, message) => {
