@@ -28,5 +28,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       censor: "[redacted]",
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Standard output written synchronously, as Node writes it to files and pipes: a line is out when the call
+  // returns (none lost at a crash), and there is no thread-pool job per line.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
