@@ -115,7 +115,7 @@ export function curve25519UsesRawKeys(): boolean {
 /**
  * ssh2's curve25519 key exchange moves its keys through OpenSSL 3's DER codecs: it exports its public key as a
  * SubjectPublicKeyInfo to take the last 32 bytes, and imports the client's by building one with asn1. Those two
- * cost about 0.24 ms of a 0.4 ms exchange on the reference machine; the same keys as raw bytes (JWK), which
+ * cost about 0.24 ms of a 0.4 ms exchange on the development machine; the same keys as raw bytes (JWK), which
  * OpenSSL reads and writes without its codecs, cost 0.01 ms. Called on each new connection (a server's, or a
  * client's once `connect` has been called) until the first curve25519 exchange is seen; its class, which ssh2
  * does not export and which both sides use, then gets these two methods for every connection.
