@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import "reflect-metadata";
+import { setTimeout } from "node:timers/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { ConfigError, loadConfig } from "../config.js";
 import { Database } from "../db/database.js";
 import { DomainError } from "../domain/errors.js";
 import { ApiKeysService } from "../services/api-keys.service.js";
 import { HostKeysService, knownHostsLine } from "../services/host-keys.service.js";
+import { createGatewayPubSub, type GatewayPubSub } from "../services/pubsub.js";
 
 /** The admin CLI: same environment as the server (DATABASE_URL, DATA_DIR, ...). */
 async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
@@ -17,6 +19,25 @@ async function withDatabase<T>(work: (database: Database) => Promise<T>): Promis
   } finally {
     await database.close();
   }
+}
+
+/** How long the CLI waits for Redis before it revokes without telling the instances. */
+const REDIS_CONNECT_MS = 3_000;
+
+/**
+ * The instances' shared pub/sub when REDIS_URL is set, so that a revocation reaches their open connections at once
+ * (the API publishes it the same way); without Redis, or with Redis unreachable, they close at their next re-check.
+ */
+async function revocationChannel(): Promise<GatewayPubSub | null> {
+  const { redisUrl } = loadConfig();
+  if (!redisUrl) return null;
+  const pubSub = createGatewayPubSub(redisUrl);
+  for (const giveUpAt = Date.now() + REDIS_CONNECT_MS; Date.now() < giveUpAt; await setTimeout(50)) {
+    if (await pubSub.isReachable()) return pubSub;
+  }
+  process.stderr.write("sshverify: Redis is not reachable; open connections of the key close at the instances' next re-check\n");
+  await pubSub.close();
+  return null;
 }
 
 function print(json: boolean, data: unknown, text: string): void {
@@ -97,10 +118,16 @@ export function buildCli(): Command {
     });
   key
     .command("revoke <id>")
+    .description("revoke an API key; with REDIS_URL its open WebSocket connections close at once on every instance")
     .option("--json", "print JSON")
     .action(async (id: string, options: { json?: boolean }) => {
-      const revoked = await withDatabase((database) => new ApiKeysService(database).revokeApiKey(id));
-      print(Boolean(options.json), { id: revoked.id, revoked_at: iso(revoked.revokedAt) }, `revoked ${revoked.id}`);
+      const pubSub = await revocationChannel();
+      try {
+        const revoked = await withDatabase((database) => new ApiKeysService(database, pubSub).revokeApiKey(id));
+        print(Boolean(options.json), { id: revoked.id, revoked_at: iso(revoked.revokedAt) }, `revoked ${revoked.id}`);
+      } finally {
+        await pubSub?.close();
+      }
     });
 
   program

@@ -58,6 +58,19 @@ describe.each(databaseKinds())("the sshverify CLI on %s", (kind) => {
     await expect(apiKeys.authenticate(key.api_key)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
   });
 
+  it("revokes a key when REDIS_URL names a Redis that does not answer, and says its connections close at the re-check", async () => {
+    const project = JSON.parse((await runCli(["project", "create", "no redis", "--json"], env)).stdout) as { project_id: string };
+    const key = JSON.parse((await runCli(["key", "create", "--project", project.project_id, "--json"], env)).stdout) as { id: string; api_key: string };
+
+    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+    const revoked = await runCli(["key", "revoke", key.id, "--json"], { ...env, REDIS_URL: "redis://127.0.0.1:1" });
+
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stderr).toContain("Redis is not reachable; open connections of the key close at the instances' next re-check");
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ id: key.id, revoked_at: expect.any(String) });
+    await expect(apiKeys.authenticate(key.api_key)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+  });
+
   it("creates a key with an expiry that stops authenticating once it has passed", async () => {
     const project = JSON.parse((await runCli(["project", "create", "expiring", "--json"], env)).stdout) as { project_id: string };
     const created = await runCli(["key", "create", "--project", project.project_id, "--expires", "1", "--json"], env);

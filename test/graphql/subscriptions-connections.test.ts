@@ -24,6 +24,9 @@ async function failVerifySession(gateway: TestGateway, context: RequestContext):
   return session.id;
 }
 
+const redisUrl = process.env.TEST_REDIS_URL;
+if (!redisUrl) console.log("a CLI revocation through Redis: not run, TEST_REDIS_URL is not set");
+
 describe.each(databaseKinds())("GraphQL over WebSocket: connections on %s", (kind) => {
   let gateway: TestGateway;
   let clients: SubscriptionClients;
@@ -42,6 +45,23 @@ describe.each(databaseKinds())("GraphQL over WebSocket: connections on %s", (kin
   afterAll(async () => {
     await gateway?.stop();
   });
+
+  // The CLI reaches the instances through Redis only; without it, "closes the connections of a key revoked with
+  // the CLI at the next re-check" below covers the CLI.
+  if (redisUrl) {
+    it("closes the connections of a key revoked with the CLI at once, through Redis", async () => {
+      const project = await newProject(gateway, "cli revocation through Redis");
+      const connection = await clients.connect(project.key);
+      connection.subscribe(VERIFY_CHANGES);
+      await waitUntilListening(gateway, 1, ["api-key:revoked"]);
+
+      const revoked = await runCli(["key", "revoke", project.context.apiKeyId], { DATABASE_URL: gateway.database.url, REDIS_URL: redisUrl });
+
+      expect(revoked.code, revoked.stderr).toBe(0);
+      // The re-check here runs once an hour: this close can only come from the CLI's publish.
+      expect(await connection.closed).toEqual({ code: 4401, reason: "API key revoked" });
+    });
+  }
 
   it.each([
     ["without connectionParams", undefined, "missing x-api-key in connectionParams"],
