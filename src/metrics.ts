@@ -21,6 +21,7 @@ export type SshRefusalReason =
   | "idle_timeout"
   | "confirm_timeout"
   | "key_offer_cap"
+  | "pipelined_auth"
   | "proxy_header";
 
 /** What one webhook delivery attempt came to. */

@@ -8,7 +8,7 @@ import { LoginFlow } from "./login-flow.js";
 import type { ConnectionResult } from "./login-texts.js";
 import { presentResult } from "./session-channel.js";
 import type { ConnectionDeadlines } from "./socket-admission.js";
-import { sendAuthBanner } from "./ssh2-internals.js";
+import { isOutOfOrderAuthAnswer, sendAuthBanner } from "./ssh2-internals.js";
 
 export interface ConnectionContext {
   logins: SshLoginsService;
@@ -52,7 +52,12 @@ export function serveConnection(connection: Connection, info: ClientInfo, contex
     context.metrics.recordSshRefusal("confirm_timeout");
   };
   const fail = (error: unknown) => {
-    log.error({ err: error }, "SSH login failed");
+    if (isOutOfOrderAuthAnswer(error)) {
+      log.warn({ reason: "pipelined_auth" }, "SSH connection closed: the client sent authentication requests without waiting for the answers");
+      context.metrics.recordSshRefusal("pipelined_auth");
+    } else {
+      log.error({ err: error }, "SSH login failed");
+    }
     connection.end();
   };
   let confirmTimer: NodeJS.Timeout | null = null;

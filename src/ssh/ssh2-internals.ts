@@ -50,6 +50,16 @@ export function sendAuthBanner(connection: Connection, text: string): void {
   sendPacket(protocol, writer.finalize(packet));
 }
 
+/**
+ * ssh2 answers pipelined authentication requests out of order: while one is being decided it holds the next ones,
+ * then hands over the newest first (`pendingAuths.pop()` in lib/server.js), and its protocol layer refuses an
+ * answer whose method is not that of the oldest request ("publickey" auth not in progress). OpenSSH waits for
+ * each answer; a client that does not cannot be answered correctly. True for the error such an answer throws.
+ */
+export function isOutOfOrderAuthAnswer(error: unknown): boolean {
+  return error instanceof Error && /^(?:"[a-z-]+" auth not in progress|No auth in progress)$/.test(error.message);
+}
+
 /** The socket a server-side connection runs on: the one our accept loop handed to ssh2. */
 export function socketOf(connection: Connection): Socket {
   return (connection as unknown as ConnectionInternals)._sock;
