@@ -15,19 +15,6 @@ export class SocketAdmission {
 
   constructor(private readonly limits: AdmissionLimits) {}
 
-  /** Takes a place for the address, or answers false when a cap is reached. */
-  admit(address: string): boolean {
-    if (!this.admitSocket()) return false;
-    if (this.admitAddress(address)) return true;
-    this.releaseSocket();
-    return false;
-  }
-
-  release(address: string): void {
-    this.releaseAddress(address);
-    this.releaseSocket();
-  }
-
   /** Takes a place under the total cap, for a socket whose client address is not known yet. */
   admitSocket(): boolean {
     if (this.total >= this.limits.maxConnections) return false;
@@ -51,11 +38,6 @@ export class SocketAdmission {
     const left = (this.perAddress.get(address) ?? 1) - 1;
     if (left > 0) this.perAddress.set(address, left);
     else this.perAddress.delete(address);
-  }
-
-  /** Sockets currently admitted. */
-  get connections(): number {
-    return this.total;
   }
 }
 
