@@ -146,10 +146,7 @@ export class LoginFlow {
 
   /** A refused login reads "Permission denied (publickey)" under the refusal banner, whatever the client tries. */
   private refuse(request: AuthContext): void {
-    if (request.method === "publickey") {
-      if (this.keyOffers >= this.options.maxKeyOffers) this.reportOfferCap("exceeded");
-      this.keyOffers += 1;
-    }
+    if (request.method === "publickey") this.countKeyOffer();
     if (this.keyOffers < this.options.maxKeyOffers) return request.reject(["publickey"]);
     this.reportOfferCap("reached");
     request.reject([]);
@@ -160,13 +157,7 @@ export class LoginFlow {
     const blob = isReadable(request) ? request.key.data.toString("base64") : null;
     const followsOffer = request.signature !== undefined && blob !== null && this.awaitingSignatureFrom === blob;
     this.awaitingSignatureFrom = null;
-    if (!followsOffer) {
-      if (this.keyOffers >= this.options.maxKeyOffers) {
-        this.reportOfferCap("exceeded");
-        return request.reject(this.methodsLeft());
-      }
-      this.keyOffers += 1;
-    }
+    if (!followsOffer && !this.countKeyOffer()) return request.reject(this.methodsLeft());
     if (blob === null) return request.reject(this.methodsLeft());
     const { session } = identity;
     // A verify session turns down any key it was not configured with before parsing it.
@@ -247,6 +238,16 @@ export class LoginFlow {
     if (this.keyOffers < this.options.maxKeyOffers) return ["publickey", "keyboard-interactive"];
     this.reportOfferCap("reached");
     return ["keyboard-interactive"];
+  }
+
+  /** Counts one key offer; false, reported as `exceeded`, for an offer past SSH_MAX_KEY_OFFERS. */
+  private countKeyOffer(): boolean {
+    if (this.keyOffers >= this.options.maxKeyOffers) {
+      this.reportOfferCap("exceeded");
+      return false;
+    }
+    this.keyOffers += 1;
+    return true;
   }
 
   private reportOfferCap(event: KeyOfferCapEvent): void {
