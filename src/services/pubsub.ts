@@ -4,6 +4,7 @@ import { createPubSub, type PubSub } from "@graphql-yoga/subscription";
 import { Redis } from "ioredis";
 import type { SessionKind, SessionStatus } from "../domain/session-rules.js";
 import type { Logger } from "../logger.js";
+import { settleWithin } from "../timeouts.js";
 import type { SessionDetail } from "./session-views.js";
 
 /** A status change, published as a snapshot so no subscriber needs to read the database. */
@@ -46,6 +47,8 @@ export type GatewayPubSub = PubSub<Topics> & {
 
 /** A readiness probe must answer even while Redis is gone and ioredis keeps reconnecting. */
 const PING_TIMEOUT_MS = 1_000;
+/** How long a closing client may take to QUIT before it is cut off. */
+const QUIT_TIMEOUT_MS = 1_000;
 
 /** Logs the start and the end of an outage, not each of ioredis's reconnect attempts. */
 function watchConnection(client: Redis, role: string, logger: Logger | undefined): void {
@@ -101,17 +104,11 @@ export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): G
     isReachable: async () => {
       // The subscribe client queues commands until Redis is back, so its state is read rather than pinged.
       if (subscribeClient.status !== "ready") return false;
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS)));
       const pinged = publishClient.ping().then(
         () => true,
         () => false,
       );
-      try {
-        return await Promise.race([pinged, timedOut]);
-      } finally {
-        clearTimeout(timer);
-      }
+      return settleWithin(pinged, PING_TIMEOUT_MS, false);
     },
     close: async () => {
       await Promise.all([closeRedis(publishClient), closeRedis(subscribeClient)]);
@@ -124,15 +121,9 @@ export function createGatewayPubSub(redisUrl: string | null, logger?: Logger): G
  * leaves those rejections unhandled); a client that cannot quit within a second (Redis is down) is cut off.
  */
 export async function closeRedis(client: Redis): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), 1_000);
-  });
   try {
-    if (client.status !== "ready" || (await Promise.race([client.quit(), timedOut])) === "timeout") client.disconnect();
+    if (client.status !== "ready" || (await settleWithin(client.quit(), QUIT_TIMEOUT_MS, "late")) === "late") client.disconnect();
   } catch {
     client.disconnect();
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -13,6 +13,7 @@ import { ConnectionDeadlines, peerAddressOf, SocketAdmission } from "./socket-ad
 import { parseSigningKey } from "./signing-key.js";
 import { coalesceWrites } from "./socket-writes.js";
 import { socketOf, useRawCurve25519Keys } from "./ssh2-internals.js";
+import { settleWithin } from "../timeouts.js";
 
 const { Server } = ssh2;
 
@@ -221,9 +222,7 @@ export async function startSshServer({ config, logins, hostKeys, logger, metrics
       const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       if (accepted.size > 0 && graceMs > 0) {
         // A verification in progress may finish, within the bound; the listener takes no new ones meanwhile.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-        clearTimeout(timer);
+        await settleWithin(closed, graceMs, undefined);
       }
       for (const [socket, entry] of accepted) {
         entry.endedBy ??= "shutdown";

@@ -24,6 +24,7 @@ import { checkQueryCost, depthLimitRule } from "../query-limits.js";
 import { ApiKeySockets, UNAUTHORIZED_CLOSE_CODE } from "./api-key-sockets.js";
 import type { Recipient } from "./fan-out-subscriber.js";
 import { SubscriptionFanOut } from "./subscription-fan-out.js";
+import { settleWithin } from "../../timeouts.js";
 
 /** A subscribe message is at most this large, as an HTTP body is. */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -185,12 +186,9 @@ export function startSubscriptionServer(dependencies: SubscriptionDependencies):
     },
     drain: async (graceMs) => {
       keySockets.stop();
-      let deadline: NodeJS.Timeout | undefined;
-      const overdue = new Promise<void>((resolve) => (deadline = setTimeout(resolve, graceMs)));
       try {
-        await Promise.race([server.dispose(), overdue]);
+        await settleWithin(server.dispose(), graceMs, undefined);
       } finally {
-        clearTimeout(deadline);
         for (const socket of webSocketServer.clients) socket.terminate();
       }
     },
