@@ -1,12 +1,5 @@
-import "reflect-metadata";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { loadConfig } from "../../src/config.js";
-import { startGateway } from "../../src/gateway.js";
-import { createLogger } from "../../src/logger.js";
+import { ed25519KeyLine, startBenchGateway } from "../support/bench-gateway.js";
 
 /**
  * List throughput of REST and GraphQL side by side: a page of 100 verify sessions, REST's summaries against
@@ -26,12 +19,6 @@ interface Scenario {
   request: () => Promise<Response>;
 }
 
-function ed25519KeyLine(): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
-  const field = (data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), data]);
-  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]).toString("base64")}`;
-}
 
 async function measure(scenario: Scenario): Promise<{ perSecond: number; p50: number; p99: number }> {
   const check = async () => {
@@ -60,20 +47,9 @@ async function measure(scenario: Scenario): Promise<{ perSecond: number; p50: nu
 }
 
 async function main(): Promise<void> {
-  const directory = mkdtempSync(path.join(tmpdir(), "sshverify-bench-"));
-  const apiKey = `bench_${randomBytes(16).toString("hex")}`;
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SSH_PORT: "0",
-    SSH_HOST: "127.0.0.1",
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(directory, "bench.db")}`,
-    BOOTSTRAP_API_KEY: apiKey,
-    LOG_LEVEL: "silent",
-  });
-  const gateway = await startGateway(config, createLogger(config.logLevel));
+  const bench = await startBenchGateway({ LOG_LEVEL: "silent" });
+  const { gateway, apiKey, caller } = bench;
   try {
-    const caller = await gateway.services.apiKeys.authenticate(apiKey);
     for (let index = 0; index < SESSIONS; index++) {
       await gateway.services.sessions.create(caller, "verify", { keys: [{ publicKey: ed25519KeyLine() }, { publicKey: ed25519KeyLine() }] });
     }
@@ -103,8 +79,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${scenario.name.padEnd(68)}${perSecond.toFixed(0).padStart(8)}${p50.toFixed(1).padStart(9)}${p99.toFixed(1).padStart(9)}\n`);
     }
   } finally {
-    await gateway.stop();
-    rmSync(directory, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

@@ -1,11 +1,4 @@
-import "reflect-metadata";
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { loadConfig } from "../../src/config.js";
-import { startGateway } from "../../src/gateway.js";
-import { createLogger } from "../../src/logger.js";
+import { startBenchGateway } from "../support/bench-gateway.js";
 import { serveBenchmarkRequests } from "./server-process.js";
 
 /**
@@ -13,26 +6,14 @@ import { serveBenchmarkRequests } from "./server-process.js";
  * BENCH_DATABASE_URL), logs at BENCH_LOG_LEVEL [info] to standard output, which the benchmark discards.
  */
 async function main(): Promise<void> {
-  const directory = mkdtempSync(path.join(tmpdir(), "sshverify-bench-"));
-  const apiKey = `bench_${randomBytes(16).toString("hex")}`;
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SSH_PORT: "0",
-    SSH_HOST: "127.0.0.1",
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(directory, "bench.db")}`,
-    BOOTSTRAP_API_KEY: apiKey,
+  const bench = await startBenchGateway({
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
     SSH_MAX_CONNECTIONS_PER_IP: "1000",
   });
-  const gateway = await startGateway(config, createLogger(config.logLevel));
-  const caller = await gateway.services.apiKeys.authenticate(apiKey);
+  const { gateway, caller } = bench;
   const sessionIds = new Map<string, string>();
   process.on("disconnect", () => {
-    void gateway.stop().finally(() => {
-      rmSync(directory, { recursive: true, force: true });
-      process.exit(0);
-    });
+    void bench.stop().finally(() => process.exit(0));
   });
   serveBenchmarkRequests({
     prepare: async (count, publicKey) => {

@@ -1,12 +1,7 @@
-import "reflect-metadata";
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { loadConfig } from "../../src/config.js";
-import { type Gateway, startGateway } from "../../src/gateway.js";
-import { createLogger } from "../../src/logger.js";
+import { randomUUID } from "node:crypto";
+import type { Gateway } from "../../src/gateway.js";
 import type { GatewayPubSub } from "../../src/services/pubsub.js";
+import { ed25519KeyLine, startBenchGateway } from "../support/bench-gateway.js";
 import type { Outcome, Scenario, SubscriptionRequest } from "./bench-messages.js";
 import { startSocketFloor } from "./socket-floor.js";
 import { measure, now, type Target } from "./subscribers.js";
@@ -22,12 +17,6 @@ const SELECTION = `previousStatus status changedAt
 const PROJECT_WIDE = `subscription { verifySessionStatusChanged { ${SELECTION} } }`;
 const PER_SESSION = `subscription($id: ID!) { verifySessionStatusChanged(id: $id) { ${SELECTION} } }`;
 
-function ed25519KeyLine(): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
-  const field = (data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), data]);
-  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]).toString("base64")}`;
-}
 
 /** Instrumentation: when each session's status change was published, i.e. right after its commit. */
 function notePublishTimes(pubSub: GatewayPubSub): Map<string, number> {
@@ -53,22 +42,13 @@ async function openSubscriptions(gateway: Gateway): Promise<number> {
 }
 
 async function onGateway(scenario: Scenario): Promise<Outcome> {
-  const directory = mkdtempSync(path.join(tmpdir(), "sshverify-bench-"));
-  const apiKey = `bench_${randomBytes(16).toString("hex")}`;
-  const config = loadConfig({
-    PORT: "0",
-    HOST: "127.0.0.1",
-    SSH_PORT: "0",
-    SSH_HOST: "127.0.0.1",
-    DATABASE_URL: process.env.BENCH_DATABASE_URL ?? `sqlite:${path.join(directory, "bench.db")}`,
+  const bench = await startBenchGateway({
     ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
-    BOOTSTRAP_API_KEY: apiKey,
     LOG_LEVEL: "warn",
     EXPIRY_SWEEP_INTERVAL_SECONDS: "3600",
   });
-  const gateway = await startGateway(config, createLogger(config.logLevel));
+  const { gateway, apiKey, caller } = bench;
   try {
-    const caller = await gateway.services.apiKeys.authenticate(apiKey);
     const { sessions } = gateway.services;
     const keys = [{ publicKey: ed25519KeyLine() }];
     const ids: string[] = [];
@@ -88,8 +68,7 @@ async function onGateway(scenario: Scenario): Promise<Outcome> {
     };
     return await measure(scenario, target, ids, subscriptionRequests(scenario, ids));
   } finally {
-    await gateway.stop();
-    rmSync(directory, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
