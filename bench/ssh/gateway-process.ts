@@ -12,10 +12,8 @@ async function main(): Promise<void> {
   });
   const { gateway, caller } = bench;
   const sessionIds = new Map<string, string>();
-  process.on("disconnect", () => {
-    void bench.stop().finally(() => process.exit(0));
-  });
   serveBenchmarkRequests({
+    stop: bench.stop,
     prepare: async (count, publicKey) => {
       const usernames: string[] = [];
       for (let index = 0; index < count; index++) {

@@ -16,10 +16,14 @@ export type ServerReply =
   | { type: "verified"; count: number }
   | { type: "profile" };
 
-/** Answers the benchmark's requests in a server child process; `handle` does the server-specific part. */
+/**
+ * Answers the benchmark's requests in a server child process; `handle` does the server-specific part. When the
+ * benchmark lets go (disconnect), `stop` cleans up before the process exits.
+ */
 export function serveBenchmarkRequests(handle: {
   prepare(count: number, publicKey: string): Promise<string[]>;
   verified(usernames: string[]): Promise<number>;
+  stop?(): Promise<void>;
 }): void {
   const send = (reply: ServerReply) => process.send?.(reply);
   const profiler = new Session();
@@ -35,7 +39,9 @@ export function serveBenchmarkRequests(handle: {
       void profile(profiler, request.file).then(() => send({ type: "profile" }));
     }
   });
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", () => {
+    void (handle.stop?.() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
 }
 
 async function profile(profiler: Session, file: string | null): Promise<void> {
