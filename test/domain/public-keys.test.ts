@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sshString } from "../ssh/support/ssh-packets.js";
 import {
   MIN_RSA_BITS,
   parsePublicKey,
@@ -62,12 +63,6 @@ function fixture(name: string): Fixture {
   return found;
 }
 
-function sshString(data: Buffer | string): Buffer {
-  const body = typeof data === "string" ? Buffer.from(data) : data;
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  return Buffer.concat([length, body]);
-}
 
 const blobOf = (pubLine: string): Buffer => Buffer.from(pubLine.split(" ")[1] ?? "", "base64");
 const lineOf = (blob: Buffer, type = blob.subarray(4, 4 + blob.readUInt32BE(0)).toString()): string =>

@@ -3,7 +3,7 @@ import { parsePublicKey } from "../../src/domain/public-keys.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { graphql, graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine, recordConnection } from "./support/session-fixtures.js";
+import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 
 const SESSION_FIELDS = `
   id connectionIdentifier sshCommand status externalId multiConnection multiKey mustConfirm sshBanner sshMessage

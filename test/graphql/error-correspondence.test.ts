@@ -7,7 +7,7 @@ import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { graphql } from "./support/graphql-client.js";
 import { type GraphqlInput, restBodyOf, serviceInputOf } from "./support/input-forms.js";
-import { ed25519KeyLine } from "./support/session-fixtures.js";
+import { ed25519KeyLine } from "../support/ssh-activity.js";
 
 type Mutation = "create" | "update" | "complete" | "delete";
 /** Which session a mutation acts on: a pending multi-connection one, a completed one, a single-connection one, none. */

@@ -3,7 +3,7 @@ import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { graphql, graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine } from "./support/session-fixtures.js";
+import { ed25519KeyLine } from "../support/ssh-activity.js";
 
 interface Page {
   edges: Array<{ cursor: string; node: { id: string } }>;

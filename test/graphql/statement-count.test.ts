@@ -3,7 +3,7 @@ import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine, recordConnection } from "./support/session-fixtures.js";
+import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 
 const PAGE_WITH_PARTS = `query($first: Int!, $after: String) {
   verifySessions(first: $first, after: $after) {

@@ -7,7 +7,7 @@ import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { runCli } from "../support/processes.js";
 import { outsideMinuteBoundary } from "../support/rate-windows.js";
 import { waitFor } from "../support/wait-for.js";
-import { ed25519KeyLine } from "./support/session-fixtures.js";
+import { ed25519KeyLine } from "../support/ssh-activity.js";
 import { openSubscriptions, SubscriptionClients, waitUntilListening } from "./support/subscription-client.js";
 
 const VERIFY_CHANGES = `subscription { verifySessionStatusChanged { status session { id } } }`;

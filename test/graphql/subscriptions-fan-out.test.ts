@@ -4,7 +4,7 @@ import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait-for.js";
-import { ed25519KeyLine } from "./support/session-fixtures.js";
+import { ed25519KeyLine } from "../support/ssh-activity.js";
 import { openSubscriptions, SubscriptionClients, waitUntilListening } from "./support/subscription-client.js";
 
 const CHANGES = `subscription($id: ID) { verifySessionStatusChanged(id: $id) { status session { id sshCommand keys { publicKeySsh } } } }`;

@@ -3,7 +3,7 @@ import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { waitFor } from "../support/wait-for.js";
 import { startSshTestBed, type SshTestBed } from "../ssh/support/ssh-gateway.js";
-import { ed25519KeyLine } from "./support/session-fixtures.js";
+import { ed25519KeyLine } from "../support/ssh-activity.js";
 import { openSubscriptions, SubscriptionClients, waitUntilListening } from "./support/subscription-client.js";
 
 const SESSION_FIELDS = `id status connectionIdentifier sshCommand createdAt

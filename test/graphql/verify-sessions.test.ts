@@ -3,7 +3,7 @@ import { parsePublicKey } from "../../src/domain/public-keys.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { graphql, graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine, recordConnection } from "./support/session-fixtures.js";
+import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 

@@ -7,7 +7,7 @@ import { waitFor } from "../support/wait-for.js";
 import { settled, waitForInvocations } from "../webhooks/support/invocations.js";
 import { WebhookReceiver } from "../webhooks/support/webhook-receiver.js";
 import { graphql, graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine, recordConnection } from "./support/session-fixtures.js";
+import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 
 interface InvocationPage {
   totalCount: number;

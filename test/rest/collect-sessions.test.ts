@@ -3,7 +3,7 @@ import { parsePublicKey } from "../../src/domain/public-keys.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { ed25519KeyLine, expectProblem, RFC3339_UTC, ServedSchemas } from "./support/rest-fixtures.js";
-import { recordConnection } from "./support/ssh-activity.js";
+import { recordConnection } from "../support/ssh-activity.js";
 
 const SESSIONS = "/api/v1/ssh/collect/sessions/";
 

@@ -4,7 +4,7 @@ import type { RequestContext } from "../../src/services/context.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { ed25519KeyLine, expectProblem, ServedSchemas } from "./support/rest-fixtures.js";
-import { recordConnection } from "./support/ssh-activity.js";
+import { recordConnection } from "../support/ssh-activity.js";
 
 const VERIFY = "/api/v1/ssh/verify/sessions/";
 const COLLECT = "/api/v1/ssh/collect/sessions/";

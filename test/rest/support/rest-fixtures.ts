@@ -4,21 +4,9 @@ import addFormatsModule from "ajv-formats";
 import { expect } from "vitest";
 import type { TestResponse } from "../../support/gateway.js";
 
+export { ed25519KeyLine } from "../../support/ssh-activity.js";
+
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-
-function sshString(data: Buffer | string): Buffer {
-  const body = Buffer.from(data);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  return Buffer.concat([length, body]);
-}
-
-/** A fresh ed25519 public key as an OpenSSH `authorized_keys` line. */
-export function ed25519KeyLine(comment = "person@laptop"): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
-  return `ssh-ed25519 ${Buffer.concat([sshString("ssh-ed25519"), sshString(raw)]).toString("base64")} ${comment}`;
-}
 
 /** A fresh RSA public key as SPKI PEM. */
 export function rsaKeyPem(bits = 2048): string {

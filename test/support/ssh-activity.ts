@@ -1,13 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import { parsePublicKey } from "../../../src/domain/public-keys.js";
-import type { Services } from "../../../src/services/index.js";
-
-function sshString(data: Buffer | string): Buffer {
-  const body = Buffer.from(data);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  return Buffer.concat([length, body]);
-}
+import { parsePublicKey } from "../../src/domain/public-keys.js";
+import type { Services } from "../../src/services/index.js";
+import { sshString } from "../ssh/support/ssh-packets.js";
 
 /** A fresh ed25519 public key as an OpenSSH `authorized_keys` line. */
 export function ed25519KeyLine(comment = "person@laptop"): string {
@@ -17,13 +11,14 @@ export function ed25519KeyLine(comment = "person@laptop"): string {
 }
 
 /**
- * A connection with proven keys, recorded through the same service calls the SSH server makes, so GraphQL
- * tests see connections without running an SSH client.
+ * What an SSH login records, without an SSH client: a connection to the session (the service's openConnection,
+ * which shares its recording with the SSH server's openLogin) and keys whose signatures were checked and that
+ * satisfy the session (recordProof, as the SSH server calls it). Answers the connection's id.
  */
 export async function recordConnection(
   services: Services,
   sessionId: string,
-  proven: Array<{ keyLine: string; sessionKeyId: string | null }>,
+  proven: Array<{ keyLine: string; sessionKeyId: string | null }> = [],
 ): Promise<string> {
   const opened = await services.sshLogins.openConnection(sessionId, "203.0.113.7", "SSH-2.0-OpenSSH_9.6");
   if (!opened.connectionId) throw new Error(`connection refused: ${opened.refusal}`);
