@@ -13,7 +13,7 @@ export type SshConnectionOutcome =
   | "shutdown"
   | "error";
 
-/** Why the SSH server refused a connection or a step of it: the caps and deadlines of SPEC §3, the PROXY protocol. */
+/** Why the SSH server refused a connection or a step of it: the caps and deadlines of SPEC §3, the PROXY protocol, pipelined authentication. */
 export type SshRefusalReason =
   | "connection_cap"
   | "address_cap"
@@ -57,7 +57,7 @@ export class GatewayMetrics {
   });
   private readonly sshRefusals = new Counter({
     name: "sshverify_ssh_refusals_total",
-    help: "SSH connections or steps refused by a cap, a deadline or the PROXY protocol, by reason",
+    help: "SSH connections or steps refused by a cap, a deadline, the PROXY protocol or pipelined authentication, by reason",
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
