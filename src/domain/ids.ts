@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
 import { v7 as uuidv7 } from "uuid";
 
 /** The last id's millisecond and counter: ids of one millisecond count up from a random start (RFC 9562 §6.2, method 1). */
@@ -12,14 +12,37 @@ const MAX_SEQ = 0xffff_ffff;
  */
 export function newId(at: Date = new Date()): string {
   const msecs = at.getTime();
+  const random = randomPool.take(16);
   if (msecs === lastId.msecs && lastId.seq < MAX_SEQ) {
     lastId.seq += 1;
   } else {
     lastId.msecs = msecs;
-    lastId.seq = randomBytes(4).readUInt32BE() >>> 1;
+    lastId.seq = random.readUInt32BE(0) >>> 1;
   }
-  return uuidv7({ msecs, seq: lastId.seq });
+  return uuidv7({ msecs, seq: lastId.seq, random });
 }
+
+/**
+ * Random bytes drawn from the system's generator a few kilobytes at a time, as Node's own randomUUID does: one call
+ * per id cost more than the rest of the id (an SSH verification makes several).
+ */
+class RandomPool {
+  private readonly pool = Buffer.alloc(4096);
+  private offset = this.pool.length;
+
+  /** `size` fresh bytes; valid until the next call. */
+  take(size: number): Buffer {
+    if (this.offset + size > this.pool.length) {
+      randomFillSync(this.pool);
+      this.offset = 0;
+    }
+    const bytes = this.pool.subarray(this.offset, this.offset + size);
+    this.offset += size;
+    return bytes;
+  }
+}
+
+const randomPool = new RandomPool();
 
 /** Creation time truncated to the millisecond, the precision both databases store. */
 export function now(): Date {

@@ -32,4 +32,13 @@ describe("identifiers", () => {
     const later = newId(new Date("2026-01-01T00:00:00.004Z"));
     expect(newId(at) < later).toBe(true);
   });
+
+  it("gives every id fresh random bits, also after its pool of random bytes is drawn anew", () => {
+    // 16 bytes an id: 1,000 ids draw the 4 KiB pool about four times over.
+    const ids = Array.from({ length: 1_000 }, (_, index) => newId(new Date(Date.UTC(2026, 0, 1) + index)));
+    const tails = ids.map((id) => id.slice(-12));
+    const counterStarts = ids.map((id) => id.slice(15, 18));
+    expect(new Set(tails).size).toBe(ids.length);
+    expect(new Set(counterStarts).size).toBeGreaterThan(100);
+  });
 });
