@@ -12,17 +12,18 @@ import { runVerifications } from "./ssh2-load.js";
 
 /**
  * End-to-end SSH verifications per second and server CPU per verification, for the gateway (handshake, signature,
- * database transaction, event), a bare ssh2 server, and OpenSSH's sshd when installed: the same ssh2 client load
- * (connect, public-key authentication, close) at each concurrency. Each server runs in a process of its own, so
+ * database transaction, event), a bare ssh2 server (as documented, and tuned as the gateway tunes ssh2), and
+ * OpenSSH's sshd when installed: the same ssh2 client load (connect, public-key authentication, close) at each
+ * concurrency. Each server runs in a process of its own, so
  * the load generator's CPU is never counted. `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round,
  * BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB,
- * BENCH_SERVERS [gateway,bare,sshd], BENCH_CPU_PROF=<dir> to write each Node server's CPU profile of each
+ * BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CPU_PROF=<dir> to write each Node server's CPU profile of each
  * measured round there (open in Chrome DevTools).
  */
 const VERIFICATIONS = Number(process.env.BENCH_VERIFICATIONS ?? 1000);
 const SSHD_VERIFICATIONS = Number(process.env.BENCH_SSHD_VERIFICATIONS ?? 300);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
-const SERVERS = (process.env.BENCH_SERVERS ?? "gateway,bare,sshd").split(",");
+const SERVERS = (process.env.BENCH_SERVERS ?? "gateway,bare,tuned,sshd").split(",");
 const WARMUP = 100;
 
 interface BenchServer {
@@ -49,8 +50,8 @@ interface Measurement {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** A server in a child process, driven over IPC one request at a time. */
-async function childServer(name: string, script: string): Promise<BenchServer> {
-  const child = fork(path.join(here, script), [], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+async function childServer(name: string, script: string, args: string[] = []): Promise<BenchServer> {
+  const child = fork(path.join(here, script), args, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const replies: Array<(reply: ServerReply) => void> = [];
   let ready!: (port: number) => void;
   const started = new Promise<number>((resolve) => (ready = resolve));
@@ -91,8 +92,9 @@ async function sshdServer(publicKey: string): Promise<BenchServer> {
 function startServer(name: string, publicKey: string): Promise<BenchServer> {
   if (name === "gateway") return childServer(`gateway (${process.env.BENCH_DATABASE_URL ? "MySQL" : "SQLite"})`, "gateway-process.js");
   if (name === "bare") return childServer("bare ssh2 server", "bare-ssh2-process.js");
+  if (name === "tuned") return childServer("bare ssh2, tuned", "bare-ssh2-process.js", ["--tuned"]);
   if (name === "sshd") return sshdServer(publicKey);
-  throw new Error(`BENCH_SERVERS: unknown server "${name}" (gateway, bare, sshd)`);
+  throw new Error(`BENCH_SERVERS: unknown server "${name}" (gateway, bare, tuned, sshd)`);
 }
 
 async function measure(server: BenchServer, key: { ssh: string; parsed: ParsedKey }, count: number): Promise<Measurement[]> {
@@ -162,13 +164,17 @@ async function main(): Promise<void> {
   }
   console.log("");
   for (const concurrency of CONCURRENCY) {
-    const gateway = all.find((row) => row.server.startsWith("gateway") && row.concurrency === concurrency);
-    const openssh = all.find((row) => row.server.startsWith("sshd") && row.concurrency === concurrency);
-    if (!gateway || !openssh) continue;
-    console.log(
-      `concurrency ${concurrency}: gateway ${(gateway.perSecond / openssh.perSecond).toFixed(1)}× sshd's verifications/s, ` +
-        `${(openssh.cpuMsPerVerification / gateway.cpuMsPerVerification).toFixed(1)}× less server CPU per verification`,
-    );
+    const row = (prefix: string) => all.find((measured) => measured.server.startsWith(prefix) && measured.concurrency === concurrency);
+    const [gateway, tuned, openssh] = [row("gateway"), row("bare ssh2, tuned"), row("sshd")];
+    if (!gateway) continue;
+    const parts: string[] = [];
+    if (openssh) {
+      const floor = tuned ? ` (the tuned bare ssh2 server ${(tuned.perSecond / openssh.perSecond).toFixed(1)}×)` : "";
+      parts.push(`gateway ${(gateway.perSecond / openssh.perSecond).toFixed(1)}× sshd's verifications/s${floor}`);
+      parts.push(`${(openssh.cpuMsPerVerification / gateway.cpuMsPerVerification).toFixed(1)}× less server CPU per verification`);
+    }
+    if (tuned) parts.push(`gateway CPU ${(gateway.cpuMsPerVerification / tuned.cpuMsPerVerification).toFixed(2)}× the tuned bare ssh2 server's`);
+    if (parts.length > 0) console.log(`concurrency ${concurrency}: ${parts.join(", ")}`);
   }
 }
 
