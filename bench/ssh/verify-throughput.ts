@@ -14,11 +14,10 @@ import { runVerifications } from "./ssh2-load.js";
  * End-to-end SSH verifications per second and server CPU per verification, for the gateway (handshake, signature,
  * database transaction, event), a bare ssh2 server (as documented, and tuned as the gateway tunes ssh2), and
  * OpenSSH's sshd when installed: the same ssh2 client load (connect, public-key authentication, close) at each
- * concurrency. Each server runs in a process of its own, so
- * the load generator's CPU is never counted. `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round,
- * BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB,
- * BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CPU_PROF=<dir> to write each Node server's CPU profile of each
- * measured round there (open in Chrome DevTools).
+ * concurrency. Each server runs in a process of its own, so the load generator's CPU is never counted.
+ * `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round, BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY
+ * [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB, BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CPU_PROF=<dir>
+ * to write each Node server's CPU profile of each measured round there (open in Chrome DevTools).
  */
 const VERIFICATIONS = Number(process.env.BENCH_VERIFICATIONS ?? 1000);
 const SSHD_VERIFICATIONS = Number(process.env.BENCH_SSHD_VERIFICATIONS ?? 300);
