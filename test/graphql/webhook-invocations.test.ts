@@ -223,9 +223,81 @@ describe.each(databaseKinds())("Webhook.invocations over GraphQL on %s", (kind) 
     expect((await gateway.services.webhooks.invocationPages(them, [webhookId], request)).get(webhookId)?.items).toHaveLength(2);
   });
 
+  describe("a cursor pages only the invocations of the webhook it came from", () => {
+    const REFUSED = "expected a cursor from this connection";
+    /** A new session with one webhook and two invocations, and the cursor of that webhook's newest invocation. */
+    const cursorOfNewWebhook = async (path: string) => {
+      const session = await createSession([path]);
+      await connect(session.id, 2);
+      const [{ invocations }] = await webhooksOf(session.id, { first: 1 });
+      return { session, cursor: invocations.pageInfo.endCursor as string };
+    };
+    const refusal = (location: string, value: unknown, path: Array<string | number>) =>
+      expect.objectContaining({ message: `${location}: ${REFUSED}`, path, extensions: { code: "BAD_USER_INPUT", errors: [{ location, message: REFUSED, value }] } });
+
+    it("refuses another session's webhook's cursor, either way, with the error of a text that is no cursor", async () => {
+      const mine = await cursorOfNewWebhook("/mine");
+      const yours = await cursorOfNewWebhook("/yours");
+      for (const [session, cursor] of [[mine.session, yours.cursor], [yours.session, mine.cursor]] as const) {
+        for (const variables of [{ first: 5, after: cursor }, { last: 5, before: cursor }]) {
+          const location = "after" in variables ? "after" : "before";
+          const result = await graphql(gateway, INVOCATIONS, { id: session.id, ...variables });
+          expect(result.data).toEqual({ collectSession: null });
+          expect(result.errors).toEqual([refusal(location, cursor, ["collectSession", "webhooks", 0, "invocations"])]);
+        }
+      }
+      // Each cursor still pages its own webhook.
+      expect((await webhooksOf(mine.session.id, { first: 5, after: mine.cursor }))[0].invocations).toMatchObject({
+        edges: [expect.anything()],
+        pageInfo: { hasNextPage: false, hasPreviousPage: true },
+      });
+      expect((await webhooksOf(yours.session.id, { last: 5, before: yours.cursor }))[0].invocations).toMatchObject({
+        edges: [],
+        pageInfo: { hasNextPage: true, hasPreviousPage: false },
+      });
+    });
+
+    it("refuses a webhook's cursor on the other webhook of its session, which shares the arguments", async () => {
+      const session = await createSession(["/first-of-two", "/second-of-two"]);
+      await connect(session.id, 2);
+      const [first] = await webhooksOf(session.id, { first: 1 });
+      const after = first.invocations.pageInfo.endCursor;
+      const result = await graphql(gateway, INVOCATIONS, { id: session.id, first: 5, after });
+      expect(result.data).toEqual({ collectSession: null });
+      expect(result.errors).toEqual([refusal("after", after, ["collectSession", "webhooks", 1, "invocations"])]);
+    });
+
+    it("refuses a session list's cursor on invocations and an invocations cursor on a session list", async () => {
+      const { session, cursor } = await cursorOfNewWebhook("/lists");
+      const sessions = await graphqlData(gateway, `{ collectSessions(first: 1) { pageInfo { endCursor } } }`);
+      const sessionCursor = sessions.collectSessions.pageInfo.endCursor;
+      const onInvocations = await graphql(gateway, INVOCATIONS, { id: session.id, after: sessionCursor });
+      expect(onInvocations.errors).toEqual([refusal("after", sessionCursor, ["collectSession", "webhooks", 0, "invocations"])]);
+      const onSessions = await graphql(gateway, `query($after: String) { collectSessions(after: $after) { totalCount } }`, { after: cursor });
+      expect(onSessions).toMatchObject({ data: null, errors: [refusal("after", cursor, ["collectSessions"])] });
+    });
+
+    it("refuses another project's webhook's cursor as it refuses any text, and ours on theirs", async () => {
+      const other = await gateway.services.apiKeys.createProject("invocation-cursors-other");
+      const them = await gateway.services.apiKeys.authenticate(other.apiKey.key);
+      const theirs = await gateway.services.sessions.create(them, "collect", { multiConnection: true, webhooks: [{ url: receiver.url("/their-cursor") }] });
+      await connect(theirs.id, 2);
+      const theirPage = await graphql(gateway, INVOCATIONS, { id: theirs.id, first: 1 }, { apiKey: other.apiKey.key });
+      const theirCursor = theirPage.data.collectSession.webhooks[0].invocations.pageInfo.endCursor;
+      const mine = await cursorOfNewWebhook("/our-cursor");
+
+      const ours = await graphql(gateway, INVOCATIONS, { id: mine.session.id, after: theirCursor });
+      expect(ours.errors).toEqual([refusal("after", theirCursor, ["collectSession", "webhooks", 0, "invocations"])]);
+      const onTheirs = await graphql(gateway, INVOCATIONS, { id: theirs.id, after: mine.cursor }, { apiKey: other.apiKey.key });
+      expect(onTheirs.errors).toEqual([refusal("after", mine.cursor, ["collectSession", "webhooks", 0, "invocations"])]);
+      const theirNext = await graphql(gateway, INVOCATIONS, { id: theirs.id, after: theirCursor }, { apiKey: other.apiKey.key });
+      expect(theirNext.data.collectSession.webhooks[0].invocations.edges).toHaveLength(1);
+    });
+  });
+
   describe("SQL statements of a page of sessions with their webhooks' invocations", () => {
-    const PAGE = `query($first: Int!, $after: String) {
-      collectSessions(first: $first, filter: { externalId: "counted" }) {
+    const PAGE = `query($first: Int!, $after: String, $externalId: String = "counted") {
+      collectSessions(first: $first, filter: { externalId: $externalId }) {
         edges { node { id webhooks { id invocations(first: 10, after: $after) {
           totalCount
           pageInfo { hasNextPage hasPreviousPage endCursor }
@@ -234,20 +306,23 @@ describe.each(databaseKinds())("Webhook.invocations over GraphQL on %s", (kind) 
       }
     }`;
 
+    const everyInvocationDelivered = () =>
+      waitFor("every invocation delivered", async () =>
+        (await gateway.services.database.read((manager) => manager.countBy(WebhookInvocation, { status: "pending" }))) === 0,
+        30_000,
+      );
+
     beforeAll(async () => {
       for (let index = 0; index < 30; index++) {
         const session = await createSession(["/counted", "/counted"], "counted");
         await connect(session.id, 2);
       }
       // Deliveries finished, so the worker's statements stay out of the counts as much as they can.
-      await waitFor("every invocation delivered", async () =>
-        (await gateway.services.database.read((manager) => manager.countBy(WebhookInvocation, { status: "pending" }))) === 0,
-        30_000,
-      );
+      await everyInvocationDelivered();
     });
 
     /** The fewest statements over a few runs: the delivery worker and sweeper share the counter and can only add to it. */
-    const statementsFor = async (variables: { first: number; after?: string }, check: (page: any) => void) => {
+    const statementsFor = async (variables: { first: number; after?: string; externalId?: string }, check: (page: any) => void) => {
       const counts: number[] = [];
       for (let run = 0; run < 5; run++) {
         const before = gateway.services.database.statements.count;
@@ -277,26 +352,35 @@ describe.each(databaseKinds())("Webhook.invocations over GraphQL on %s", (kind) 
       expect(await statementsFor({ first: 30 }, everyInvocation(30))).toBe(6);
     });
 
-    it("costs one more after a cursor, for every webhook whose page needs to know what lies behind it", async () => {
-      // The newest invocation of all (UUIDv7 ids count up): it belongs to one webhook of the newest session.
+    it("refuses one webhook's cursor on every other webhook of the page", async () => {
       const [{ node: newest }] = (await graphqlData(gateway, PAGE, { first: 1 })).collectSessions.edges;
-      const [after] = newest.webhooks
-        .map((webhook: any) => webhook.invocations.edges[0])
-        .sort((left: any, right: any) => (left.node.id < right.node.id ? 1 : -1))
-        .map((edge: any) => edge.cursor as string);
-      const behindCursor = (first: number) => (page: any) => {
-        expect(page.edges).toHaveLength(first);
-        const connections: InvocationPage[] = page.edges.flatMap((edge: any) => edge.node.webhooks.map((webhook: any) => webhook.invocations));
-        // The cursor's own webhook shows its other invocation and knows the cursor's row lies behind the page;
-        // every other webhook shows both of its invocations, with nothing newer than the cursor.
-        const [own, ...others] = [...connections].sort((left, right) => left.edges.length - right.edges.length);
-        expect(own).toMatchObject({ edges: [expect.anything()], pageInfo: { hasPreviousPage: true } });
-        expect(others).toHaveLength(first * 2 - 1);
-        for (const invocations of others) expect(invocations).toMatchObject({ edges: [expect.anything(), expect.anything()], pageInfo: { hasPreviousPage: false } });
+      const after = newest.webhooks[0].invocations.edges[0].cursor;
+      const result = await graphql(gateway, PAGE, { first: 3, after });
+      // The first refusal nulls the whole list (every field up to it is non-null), so it may be the only one reported.
+      expect(result.data).toBeNull();
+      expect(result.errors?.length).toBeGreaterThanOrEqual(1);
+      // Every webhook but the cursor's own: the newest session's first.
+      expect(result.errors?.map((error) => error.path)).not.toContainEqual(["collectSessions", "edges", 0, "node", "webhooks", 0, "invocations"]);
+      for (const error of result.errors ?? []) {
+        expect(error.extensions).toEqual({ code: "BAD_USER_INPUT", errors: [{ location: "after", message: "expected a cursor from this connection", value: after }] });
+      }
+    });
+
+    it("costs the same six after the webhook's own cursor, and one more for hasPreviousPage once the cursor's row is gone", async () => {
+      const session = await createSession(["/counted-alone"], "counted-alone");
+      await connect(session.id, 3);
+      await everyInvocationDelivered();
+      const alone = { first: 1, externalId: "counted-alone" };
+      const [{ node }] = (await graphqlData(gateway, PAGE, alone)).collectSessions.edges;
+      const [, middle, oldest] = node.webhooks[0].invocations.edges;
+      const behindCursor = (page: any) => {
+        const [{ invocations }] = page.edges[0].node.webhooks;
+        expect(invocations).toMatchObject({ edges: [{ node: { id: oldest.node.id } }], pageInfo: { hasPreviousPage: true } });
       };
-      // The six, and one statement for all the webhooks whose page does not hold the cursor's own row.
-      expect(await statementsFor({ first: 3, after }, behindCursor(3))).toBe(7);
-      expect(await statementsFor({ first: 30, after }, behindCursor(30))).toBe(7);
+      // The cursor's own row comes back with the page and proves what lies behind it.
+      expect(await statementsFor({ ...alone, after: middle.cursor }, behindCursor)).toBe(6);
+      await deleteInvocation(middle.node.id);
+      expect(await statementsFor({ ...alone, after: middle.cursor }, behindCursor)).toBe(7);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { KeysetPosition, KeysetRequest, KeysetResult } from "../../services/keyset.js";
 import { badArgument } from "../errors.js";
-import { decodeCursor } from "./keyset-cursor.js";
+import { type CursorScope, decodeCursor } from "./keyset-cursor.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 100;
@@ -13,11 +13,12 @@ export interface PagingArguments {
   before?: string | null;
 }
 
-/** Where a page starts and which way it walks: `older` for first/after, `newer` for last/before. */
+/** Which list a page is of, where it starts and which way it walks: `older` for first/after, `newer` for last/before. */
 export interface PagePlan {
   direction: "older" | "newer";
   count: number;
   cursor: KeysetPosition | null;
+  scope: CursorScope;
 }
 
 /** Reads one keyset page of a list (sessions of a filter, invocations of a webhook) from the service layer. */
@@ -26,6 +27,8 @@ export type KeysetFetch<T> = (request: KeysetRequest) => Promise<KeysetResult<T>
 /** What a connection shows; the flags that may cost a statement are computed only when selected. */
 export interface KeysetPage<T extends KeysetPosition> {
   items: T[];
+  /** The list the page belongs to, which its cursors carry. */
+  scope: CursorScope;
   hasNextPage: () => Promise<boolean>;
   hasPreviousPage: () => Promise<boolean>;
 }
@@ -38,23 +41,26 @@ function pageSize(name: "first" | "last", value: number | null | undefined): num
   return value;
 }
 
-function cursorOf(name: "after" | "before", value: string | null | undefined): KeysetPosition | null {
+function cursorOf(name: "after" | "before", value: string | null | undefined, scope: CursorScope): KeysetPosition | null {
   if (value === null || value === undefined) return null;
-  const cursor = decodeCursor(value);
+  const cursor = decodeCursor(value, scope);
   if (!cursor) throw badArgument(name, "expected a cursor from this connection", value);
   return cursor;
 }
 
-/** Checks the paging arguments; mixing first/after with last/before is refused rather than guessed at. */
-export function planPage(args: PagingArguments): PagePlan {
+/**
+ * Checks the paging arguments of the list of `scope`; mixing first/after with last/before is refused rather than
+ * guessed at, and so is a cursor of another list.
+ */
+export function planPage(args: PagingArguments, scope: CursorScope): PagePlan {
   const present = (value: unknown) => value !== null && value !== undefined;
   const backward = present(args.last) || present(args.before);
   if (backward && (present(args.first) || present(args.after))) {
     const location = present(args.last) ? "last" : "before";
     throw badArgument(location, "cannot be combined with first or after", present(args.last) ? args.last : args.before);
   }
-  if (backward) return { direction: "newer", count: pageSize("last", args.last), cursor: cursorOf("before", args.before) };
-  return { direction: "older", count: pageSize("first", args.first), cursor: cursorOf("after", args.after) };
+  if (backward) return { direction: "newer", count: pageSize("last", args.last), cursor: cursorOf("before", args.before, scope), scope };
+  return { direction: "older", count: pageSize("first", args.first), cursor: cursorOf("after", args.after, scope), scope };
 }
 
 function memoize<T>(compute: () => Promise<T>): () => Promise<T> {
@@ -68,7 +74,7 @@ function memoize<T>(compute: () => Promise<T>): () => Promise<T> {
  * and only if the client selects that flag.
  */
 export async function loadKeysetPage<T extends KeysetPosition>(fetchPage: KeysetFetch<T>, plan: PagePlan): Promise<KeysetPage<T>> {
-  const { direction, count, cursor } = plan;
+  const { direction, count, cursor, scope } = plan;
   const result = await fetchPage({
     direction,
     from: cursor,
@@ -91,6 +97,7 @@ export async function loadKeysetPage<T extends KeysetPosition>(fetchPage: Keyset
   const ahead = async () => hasMore;
   return {
     items: page,
+    scope,
     hasNextPage: direction === "older" ? ahead : behindCursor,
     hasPreviousPage: direction === "older" ? behindCursor : ahead,
   };

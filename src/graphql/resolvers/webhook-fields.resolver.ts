@@ -2,6 +2,7 @@ import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
 import type { WebhookView } from "../../services/session-views.js";
 import type { WebhookInvocationView } from "../../services/webhook-views.js";
 import type { GraphqlContext } from "../graphql-context.js";
+import { cursorScope } from "../pagination/keyset-cursor.js";
 import { loadKeysetPage, planPage } from "../pagination/keyset-page.js";
 import { pageCost } from "../query-limits.js";
 import { type Connection, toConnection } from "../types/connection.types.js";
@@ -17,7 +18,10 @@ export class WebhookFieldsResolver {
     return Object.entries(webhook.headers).map(([name, values]) => ({ name, values }));
   }
 
-  /** Through the request's DataLoaders: the invocations of every webhook on a page of sessions load together. */
+  /**
+   * Through the request's DataLoaders: the invocations of every webhook on a page of sessions load together. Each
+   * webhook's invocations are a list of their own, so a cursor pages only the webhook it came from.
+   */
   @FieldResolver(() => WebhookInvocationConnection, {
     complexity: pageCost,
     description: "The webhook's invocations (one per event), newest first, each with its delivery attempts.",
@@ -27,7 +31,8 @@ export class WebhookFieldsResolver {
     @Args() paging: PagingArgs,
     @Ctx() context: GraphqlContext,
   ): Promise<Connection<WebhookInvocationView>> {
-    const page = await loadKeysetPage((request) => context.loaders.invocationPage(webhook, request), planPage(paging));
+    const plan = planPage(paging, cursorScope("webhook-invocations", context.caller.projectId, webhook.id));
+    const page = await loadKeysetPage((request) => context.loaders.invocationPage(webhook, request), plan);
     return toConnection(WebhookInvocationConnection, page, () => context.loaders.invocationCount(webhook));
   }
 }

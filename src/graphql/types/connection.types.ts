@@ -21,13 +21,13 @@ export class PageInfo {
   @Field(() => String, { nullable: true })
   startCursor(): string | null {
     const first = this.page.items[0];
-    return first ? encodeCursor(first) : null;
+    return first ? encodeCursor(first, this.page.scope) : null;
   }
 
   @Field(() => String, { nullable: true })
   endCursor(): string | null {
     const last = this.page.items.at(-1);
-    return last ? encodeCursor(last) : null;
+    return last ? encodeCursor(last, this.page.scope) : null;
   }
 }
 
@@ -75,7 +75,7 @@ export function toConnection<T extends KeysetPosition>(
   countAll: () => Promise<number>,
 ): Connection<T> {
   return Object.assign(new type(), {
-    edges: page.items.map((item) => ({ cursor: encodeCursor(item), node: item })),
+    edges: page.items.map((item) => ({ cursor: encodeCursor(item, page.scope), node: item })),
     pageInfo: new PageInfo(page),
     countAll,
   });
