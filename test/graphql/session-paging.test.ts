@@ -142,4 +142,69 @@ describe.each(databaseKinds())("paging verify sessions over GraphQL on %s", (kin
       }),
     ]);
   });
+
+  describe("a cursor pages only the list it came from", () => {
+    /** The newest session's cursor of the list these variables name, as the key (the gateway's unless told) sees it. */
+    const cursorOf = async (query: string, variables: Record<string, unknown>, apiKey?: string): Promise<string> => {
+      const result = await graphql(gateway, query, { first: 1, ...variables }, { apiKey });
+      expect(result.errors).toBeUndefined();
+      const [connection] = Object.values(result.data as Record<string, Page>);
+      return connection.pageInfo.endCursor as string;
+    };
+    const COLLECT_PAGE = `query($first: Int) { collectSessions(first: $first) { edges { cursor } pageInfo { endCursor } } }`;
+    /** The very refusal a text that is no cursor at all gets, so a refused cursor tells nothing of its list. */
+    const expectRefused = async (variables: Record<string, unknown>, location: "after" | "before", apiKey?: string) => {
+      const result = await graphql(gateway, PAGE, { filter: { externalId: "paged" }, ...variables }, { apiKey });
+      expect(result.data).toBeNull();
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          message: `${location}: expected a cursor from this connection`,
+          path: ["verifySessions"],
+          extensions: { code: "BAD_USER_INPUT", errors: [{ location, message: "expected a cursor from this connection", value: variables[location] }] },
+        }),
+      ]);
+    };
+
+    it("refuses a cursor of the same sessions under another filter, even one whose session is on this list", async () => {
+      const unfiltered = await cursorOf(PAGE, { filter: null });
+      const pending = await cursorOf(PAGE, { filter: { externalId: "paged", status: "PENDING" } });
+      // The unfiltered list's newest session is a "paged" one, on the list it is refused on.
+      expect(ids(await page({ first: 1 }))[0]).toBe(ids(await page({ first: 1, filter: null }))[0]);
+      await expectRefused({ first: 5, after: unfiltered }, "after");
+      await expectRefused({ last: 5, before: pending }, "before");
+      // Each still pages its own list.
+      expect((await page({ first: 5, after: unfiltered, filter: null })).edges).toHaveLength(5);
+      expect((await page({ last: 5, before: pending, filter: { externalId: "paged", status: "PENDING" } })).pageInfo.hasNextPage).toBe(true);
+    });
+
+    it("refuses a collect sessions cursor on verify sessions, and the other way round", async () => {
+      await gateway.services.sessions.create(caller, "collect", { externalId: "paged" });
+      const collectCursor = await cursorOf(COLLECT_PAGE, {});
+      await expectRefused({ first: 5, after: collectCursor }, "after");
+      const verifyCursor = (await page({ first: 1 })).pageInfo.endCursor;
+      const result = await graphql(gateway, `query($after: String) { collectSessions(after: $after) { totalCount } }`, { after: verifyCursor });
+      expect(result.errors?.[0]).toMatchObject({
+        path: ["collectSessions"],
+        extensions: { code: "BAD_USER_INPUT", errors: [{ location: "after", message: "expected a cursor from this connection", value: verifyCursor }] },
+      });
+    });
+
+    it("refuses another project's cursor as it refuses any text, and ours on theirs, the filter and the sessions' times alike", async () => {
+      const other = await gateway.services.apiKeys.createProject("paging-other");
+      const them = await gateway.services.apiKeys.authenticate(other.apiKey.key);
+      await gateway.services.sessions.create(them, "verify", { keys: [{ publicKey: ed25519KeyLine() }], externalId: "paged" });
+      const theirs = await cursorOf(PAGE, { filter: { externalId: "paged" } }, other.apiKey.key);
+      const ours = (await page({ first: 1 })).pageInfo.endCursor as string;
+      await expectRefused({ first: 5, after: theirs }, "after");
+      await expectRefused({ first: 5, after: ours }, "after", other.apiKey.key);
+      // Their cursor pages their list; ours pages ours, whichever of our keys asks.
+      expect((await graphql(gateway, PAGE, { filter: { externalId: "paged" }, after: theirs }, { apiKey: other.apiKey.key })).data).toMatchObject({
+        verifySessions: { edges: [] },
+      });
+      const secondKey = await gateway.services.apiKeys.createApiKey(caller.projectId, { name: "second key" });
+      const withSecondKey = await graphql(gateway, PAGE, { filter: { externalId: "paged" }, first: 3, after: ours }, { apiKey: secondKey.key });
+      expect(withSecondKey.errors).toBeUndefined();
+      expect(withSecondKey.data.verifySessions.edges).toHaveLength(3);
+    });
+  });
 });
