@@ -113,7 +113,19 @@ export async function loadSessionDetails(manager: EntityManager, sessions: Sessi
   }));
 }
 
-export async function loadSessionDetail(manager: EntityManager, session: Session, at = new Date()): Promise<SessionDetail> {
-  const [detail] = await loadSessionDetails(manager, [session], at);
-  return detail;
+/** One session's detail; its webhooks, when the caller has already read them, are not read again. */
+export async function loadSessionDetail(manager: EntityManager, session: Session, at = new Date(), webhooks?: Webhook[]): Promise<SessionDetail> {
+  if (webhooks === undefined) {
+    const [detail] = await loadSessionDetails(manager, [session], at);
+    return detail;
+  }
+  const parts = await loadSessionParts(manager, [session], SESSION_PARTS_BUT_WEBHOOKS);
+  return {
+    ...toSessionView(session, at),
+    keys: parts.keys.get(session.id) ?? [],
+    connections: parts.connections.get(session.id) ?? [],
+    webhooks: webhooks.map(toWebhookView),
+  };
 }
+
+const SESSION_PARTS_BUT_WEBHOOKS: ReadonlySet<SessionPart> = new Set(["keys", "connections"]);

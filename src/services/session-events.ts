@@ -84,7 +84,8 @@ export class SessionEvents {
       { [`${prefix}_status`]: session.status, [`${prefix}_previous_status`]: previousStatus },
       at,
     );
-    const snapshot = await loadSessionDetail(transaction.manager, session, at);
+    // The webhooks this transaction has read already (record above): the same rows, not read again.
+    const snapshot = await loadSessionDetail(transaction.manager, session, at, await this.webhooksOf(transaction, session.id));
     const change = {
       kind: session.kind,
       projectId: session.projectId,
@@ -104,7 +105,7 @@ export class SessionEvents {
     if (bySession === undefined) this.webhooksRead.set(transaction, (bySession = new Map()));
     let webhooks = bySession.get(sessionId);
     if (webhooks === undefined) {
-      const rows = await selectRows(transaction.manager, "SELECT * FROM webhooks WHERE session_id = ?", [sessionId]);
+      const rows = await selectRows(transaction.manager, "SELECT * FROM webhooks WHERE session_id = ? ORDER BY created_at, id", [sessionId]);
       webhooks = rows.map((row) => hydrate(transaction.manager, Webhook, row));
       bySession.set(sessionId, webhooks);
     }
