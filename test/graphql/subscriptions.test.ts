@@ -51,8 +51,13 @@ describe.each(databaseKinds())("GraphQL subscriptions on %s", (kind) => {
 
   it("sends {previousStatus: PENDING, status: VERIFIED} with the session's snapshot after a real OpenSSH verification", async () => {
     const key = bed.keys.generate("ed25519");
-    // A webhook for an event this test never causes: it is part of the snapshot, and nothing is delivered.
-    const session = await bed.verifySession([key], { webhooks: [{ url: "https://hooks.example.com/ssh", events: ["failed_attempt"] }] });
+    // Webhooks for an event this test never causes: they are part of the snapshot, in order, and nothing is delivered.
+    const session = await bed.verifySession([key], {
+      webhooks: [
+        { url: "https://hooks.example.com/ssh", events: ["failed_attempt"] },
+        { url: "https://hooks.example.com/second", events: ["failed_attempt"] },
+      ],
+    });
     const own = await clients.connect(bed.gateway.apiKey);
     const bySession = own.subscribe(VERIFY_CHANGES, { id: session.id });
     const projectWide = own.subscribe(VERIFY_CHANGES);
@@ -81,7 +86,10 @@ describe.each(databaseKinds())("GraphQL subscriptions on %s", (kind) => {
         createdAt: expect.stringMatching(ISO_TIME),
         keys: [{ id: session.keys[0].id, publicKeySha256: key.sha256, verifiedAt: expect.stringMatching(ISO_TIME) }],
         connections: [{ ipAddress: "127.0.0.1", keys: [{ sessionKeyId: session.keys[0].id, publicKeySha256: key.sha256 }] }],
-        webhooks: [{ url: "https://hooks.example.com/ssh", events: ["FAILED_ATTEMPT"] }],
+        webhooks: [
+          { url: "https://hooks.example.com/ssh", events: ["FAILED_ATTEMPT"] },
+          { url: "https://hooks.example.com/second", events: ["FAILED_ATTEMPT"] },
+        ],
       },
     });
     expect((await projectWide.take(1))[0]).toEqual({ data });
