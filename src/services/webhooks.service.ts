@@ -90,6 +90,14 @@ export class WebhooksService {
     return toWebhookView(webhook);
   }
 
+  /** The caller's webhooks with these ids (a DataLoader batch; unknown or another project's: null), in one statement. */
+  async findMany(context: RequestContext, ids: readonly string[]): Promise<Array<WebhookView | null>> {
+    if (ids.length === 0) return [];
+    const webhooks = await this.database.read((manager) => manager.findBy(Webhook, { id: In([...ids]), projectId: context.projectId }));
+    const views = new Map(webhooks.map((webhook) => [webhook.id, toWebhookView(webhook)]));
+    return ids.map((id) => views.get(id) ?? null);
+  }
+
   /** Changes the fields given (PUT and PATCH alike); the result must satisfy every rule of a new webhook. */
   async update(context: RequestContext, webhookId: string, input: WebhookChanges, scope: WebhookScope = {}): Promise<WebhookView> {
     const { webhook, kind } = await this.database.read((manager) => this.locate(manager, context, webhookId, scope));

@@ -92,6 +92,16 @@ describe.each(databaseKinds())("webhook configs and invocations on %s", (kind) =
     await expect(gateway.services.webhooks.get(context, id)).resolves.toMatchObject({ id });
   });
 
+  it("finds many webhooks by id in the caller's project only, in the order asked, null for the rest", async () => {
+    const session = await newSession();
+    const first = await gateway.services.webhooks.create(context, session.id, { url: receiver.url() }, "verify");
+    const second = await gateway.services.webhooks.create(context, session.id, { url: receiver.url("/second") }, "verify");
+    const found = await gateway.services.webhooks.findMany(context, [second.id, "unknown", first.id, session.id]);
+    expect(found).toEqual([await gateway.services.webhooks.get(context, second.id), null, await gateway.services.webhooks.get(context, first.id), null]);
+    expect(found[0]).not.toHaveProperty("secret");
+    expect(await gateway.services.webhooks.findMany(otherProject, [first.id, second.id])).toEqual([null, null]);
+  });
+
   it("updates only the fields given; null restores a default; the result must still satisfy every rule", async () => {
     const session = await newSession();
     const created = await gateway.services.webhooks.create(context, session.id, {
