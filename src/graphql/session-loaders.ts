@@ -52,12 +52,14 @@ async function loadInvocationPages(
  */
 export class SessionLoaders {
   private readonly sessions: DataLoader<string, SessionDetail | null>;
+  private readonly webhooksById: DataLoader<string, WebhookView | null>;
   private readonly parts: DataLoader<PartRequest, PartValue, string>;
   private readonly invocationPages: DataLoader<InvocationPageRequest, InvocationPage, string>;
   private readonly invocationCounts: DataLoader<string, number>;
 
   constructor(services: Services, caller: RequestContext) {
     this.sessions = new DataLoader((ids) => services.sessions.findMany(caller, ids));
+    this.webhooksById = new DataLoader((ids) => services.webhooks.findMany(caller, ids));
     this.parts = new DataLoader(
       async (requests) => {
         const sessions = [...new Map(requests.map(({ session }) => [session.id, session])).values()];
@@ -78,6 +80,15 @@ export class SessionLoaders {
   /** The caller's session with this id, of either kind, or null. */
   session(id: string): Promise<SessionDetail | null> {
     return this.sessions.load(id);
+  }
+
+  /**
+   * The caller's session or webhook with this id, or null. The session is tried first, so a session id costs what
+   * verifySession(id) does; only a miss tries the webhooks. An unknown id and another project's session or webhook
+   * all take the same two lookups by primary key and answer null.
+   */
+  async node(id: string): Promise<SessionDetail | WebhookView | null> {
+    return (await this.sessions.load(id)) ?? this.webhooksById.load(id);
   }
 
   keys(session: SessionView): Promise<SessionKeyView[]> {

@@ -1,17 +1,8 @@
-import { Field, ID, Int, InterfaceType, ObjectType } from "type-graphql";
-import type { SessionView } from "../../services/session-views.js";
+import { Field, Int, InterfaceType, ObjectType } from "type-graphql";
+import { Node, sessionTypeName } from "./node.types.js";
 import { CollectSessionStatus, VerifySessionStatus } from "./session-status.types.js";
 import { SshConnection } from "./session-part.types.js";
 import { Webhook } from "./webhook.types.js";
-
-/** Resolvers hand sessions over as the service's plain views; the kind names the GraphQL type. */
-const sessionTypeName = (session: SessionView): string => (session.kind === "verify" ? "VerifySession" : "CollectSession");
-
-@InterfaceType({ resolveType: sessionTypeName, description: "An object with a global id: the same id as in REST." })
-export abstract class Node {
-  @Field(() => ID)
-  id: string;
-}
 
 @InterfaceType({ implements: Node, resolveType: sessionTypeName, description: "What verify and collect sessions share." })
 export abstract class Session extends Node {

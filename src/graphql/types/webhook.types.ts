@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Node } from "./node.types.js";
 
 export enum WebhookMethod {
   POST = "post",
@@ -29,8 +30,8 @@ export class WebhookHeader {
   values: string[];
 }
 
-@ObjectType({ description: "Where a session's events are delivered." })
-export class Webhook {
+@ObjectType({ implements: Node, description: "Where a session's events are delivered; node(id) reaches it by its id." })
+export class Webhook implements Node {
   @Field(() => ID)
   id: string;
 
