@@ -7,8 +7,8 @@ import { waitFor } from "../support/wait-for.js";
 import { runSsh } from "./support/openssh.js";
 import { connectRaw, startOwnSshServer, type OwnSshServer } from "./support/own-ssh-server.js";
 import { NO_MORE_METHODS, parsedPrivateKey, publicKeyOnce, ssh2Login, withBogusSignatures } from "./support/ssh2-clients.js";
-import { fuzzAfterKeyExchange } from "./support/ssh-fuzzer.js";
-import { CLIENT_IDENTIFICATION, clientOpening, kexInitPayload, MESSAGE, plainPacket, sshString, uint32 } from "./support/ssh-packets.js";
+import { fuzzAfterKeyExchange, pipelineAfterKeyExchange } from "./support/ssh-fuzzer.js";
+import { CLIENT_IDENTIFICATION, clientOpening, DISCONNECT_REASON, kexInitPayload, MESSAGE, plainPacket, sshString, uint32 } from "./support/ssh-packets.js";
 import { startSshTestBed, type SshTestBed } from "./support/ssh-gateway.js";
 
 /**
@@ -133,6 +133,47 @@ describe.each(databaseKinds())("SSH against hostile clients on %s", (kind) => {
     await fuzzAfterKeyExchange(own.port, user, [cutShort], 300);
 
     await waitFor("the failed attempt", async () => (await bed.get(session)).failedAttempts === 1);
+  });
+
+  /** A USERAUTH_REQUEST as a client sends it; a public-key query (no signature) for a configured key gets PK_OK. */
+  const authRequest = (user: string, method: string, ...methodData: Buffer[]) =>
+    Buffer.concat([Buffer.of(MESSAGE.USERAUTH_REQUEST), ...[user, "ssh-connection", method].map((text) => sshString(text)), ...methodData]);
+  const publicKeyQuery = (user: string, key: { publicKey: string }) =>
+    authRequest(user, "publickey", Buffer.of(0), sshString("ssh-ed25519"), sshString(Buffer.from(key.publicKey.split(" ")[1]!, "base64")));
+
+  /** Out-of-order answers so far, as the refusal count and the warnings tell them (an error line fails afterEach). */
+  const pipelinedAuthRefusals = async () => ({
+    counted: (await own.refusals()).pipelined_auth ?? 0,
+    warned: own.lines.filter((line) => line.reason === "pipelined_auth" && Number(line.level) === 40).length,
+  });
+
+  it("disconnects a client that pipelines authentication requests, which ssh2 would answer out of order", async () => {
+    const key = bed.keys.generate("ed25519");
+    const user = (await bed.verifySession([key], { maxAttempts: 3 })).connectionIdentifier;
+    const before = await pipelinedAuthRefusals();
+
+    // One read: ssh2 holds the 2nd and 3rd while the gateway opens the login for the 1st, then hands over the newest
+    // (the query, answered PK_OK) while its protocol layer expects the answer to the oldest (the 2nd `none`).
+    const outcome = await pipelineAfterKeyExchange(own.port, user, [authRequest(user, "none"), authRequest(user, "none"), publicKeyQuery(user, key)], 10_000);
+
+    expect(outcome).toEqual({ disconnectReason: DISCONNECT_REASON.BY_APPLICATION, timedOut: false });
+    expect(await pipelinedAuthRefusals()).toEqual({ counted: before.counted + 1, warned: before.warned + 1 });
+  });
+
+  it("refuses quietly a key query that follows a request ssh2 disconnected for, as the fuzz test found", async () => {
+    const key = bed.keys.generate("ed25519");
+    const user = (await bed.verifySession([key], { maxAttempts: 3 })).connectionIdentifier;
+    const before = await pipelinedAuthRefusals();
+    const closedLines = () => own.lines.filter((line) => line.msg === "SSH connection closed").length;
+    const closedBefore = closedLines();
+
+    // ssh2 disconnects for the unknown method, leaving it first in line, and still hands over the query after it.
+    const outcome = await pipelineAfterKeyExchange(own.port, user, [authRequest(user, ""), publicKeyQuery(user, key)], 10_000);
+
+    expect(outcome).toEqual({ disconnectReason: DISCONNECT_REASON.PROTOCOL_ERROR, timedOut: false });
+    // The connection's outcome is logged after every answer of its own (steps run in order).
+    await waitFor("the connection's outcome", () => closedLines() > closedBefore);
+    expect(await pipelinedAuthRefusals()).toEqual({ counted: before.counted + 1, warned: before.warned + 1 });
   });
 
   it("disconnects a client that keeps offering keys past SSH_MAX_KEY_OFFERS, thousands of them", async () => {

@@ -113,6 +113,17 @@ interface PacketWriter {
 type SendPacket = (protocol: unknown, packet: Buffer) => boolean;
 const { sendPacket } = createRequire(import.meta.url)("ssh2/lib/protocol/utils.js") as { sendPacket: SendPacket };
 
+/** Writes each payload as one encrypted packet through ssh2 1.17's packet writer, all within this tick. */
+function sendPayloads(client: InstanceType<typeof Client>, payloads: Buffer[]): void {
+  const protocol = (client as unknown as { _protocol: { _packetRW: { write: PacketWriter } } })._protocol;
+  for (const payload of payloads) {
+    const writer = protocol._packetRW.write;
+    const packet = writer.alloc(payload.length);
+    payload.copy(packet, writer.allocStart);
+    sendPacket(protocol, writer.finalize(packet));
+  }
+}
+
 /**
  * An ssh2 client that completes the key exchange, then, instead of authenticating, sends the payloads given as
  * encrypted packets (through ssh2 1.17's packet writer) and goes away after `lingerMs`.
@@ -121,14 +132,8 @@ export function fuzzAfterKeyExchange(port: number, username: string, payloads: B
   return new Promise((resolve) => {
     const client = new Client();
     const sendAll = () => {
-      const protocol = (client as unknown as { _protocol: { _packetRW: { write: PacketWriter } } })._protocol;
       try {
-        for (const payload of payloads) {
-          const writer = protocol._packetRW.write;
-          const packet = writer.alloc(payload.length);
-          payload.copy(packet, writer.allocStart);
-          sendPacket(protocol, writer.finalize(packet));
-        }
+        sendPayloads(client, payloads);
       } catch {
         // The server hung up halfway: what it got is the test.
       }
@@ -139,5 +144,51 @@ export function fuzzAfterKeyExchange(port: number, username: string, payloads: B
     client.on("error", () => undefined);
     client.on("close", () => resolve());
     client.connect({ host: "127.0.0.1", port, username, authHandler, readyTimeout: 10_000 });
+  });
+}
+
+/** How a pipelined burst ended: the reason code of the server's DISCONNECT, if one came, and whether the client gave up waiting. */
+export interface PipelineOutcome {
+  disconnectReason: number | null;
+  timedOut: boolean;
+}
+
+type MessageHandlers = Record<string, (...args: unknown[]) => void>;
+
+/**
+ * An ssh2 client that completes the key exchange, then sends the payloads once, as one write (the server reads
+ * them all before it answers any; separate writes would go out as separate segments, Nagle holding all but the
+ * first until the server's ACK), and waits up to `timeoutMs` for the server to end the connection.
+ */
+export function pipelineAfterKeyExchange(port: number, username: string, payloads: Buffer[], timeoutMs: number): Promise<PipelineOutcome> {
+  return new Promise((resolve) => {
+    const client = new Client();
+    const socket = net.connect(port, "127.0.0.1");
+    const outcome: PipelineOutcome = { disconnectReason: null, timedOut: false };
+    let timer: NodeJS.Timeout | undefined;
+    // Called once the server accepted the userauth service; the client sends nothing of its own from here.
+    const authHandler = (_methods: unknown, _partial: boolean, _next: (method: AnyAuthMethod) => void) => {
+      const handlers = (client as unknown as { _protocol: { _handlers: MessageHandlers } })._protocol._handlers;
+      const disconnected = handlers.DISCONNECT!;
+      // The answers are to requests ssh2's client did not make: it would fail on them, and end the connection itself.
+      handlers.USERAUTH_FAILURE = () => undefined;
+      handlers.DISCONNECT = (...args: unknown[]) => {
+        outcome.disconnectReason = args[1] as number;
+        disconnected(...args);
+      };
+      socket.cork();
+      sendPayloads(client, payloads);
+      socket.uncork();
+      timer = setTimeout(() => {
+        outcome.timedOut = true;
+        client.end();
+      }, timeoutMs);
+    };
+    client.on("error", () => undefined);
+    client.on("close", () => {
+      clearTimeout(timer);
+      resolve(outcome);
+    });
+    client.connect({ sock: socket, username, authHandler, readyTimeout: 10_000 });
   });
 }

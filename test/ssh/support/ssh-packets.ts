@@ -16,6 +16,12 @@ export const MESSAGE = {
   CHANNEL_REQUEST: 98,
 } as const;
 
+/** SSH_MSG_DISCONNECT reason codes (RFC 4253 §11.1). */
+export const DISCONNECT_REASON = {
+  PROTOCOL_ERROR: 2,
+  BY_APPLICATION: 11,
+} as const;
+
 /** An SSH string: uint32 length, then the bytes. */
 export function sshString(value: string | Buffer): Buffer {
   const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
