@@ -53,8 +53,10 @@ export function sendAuthBanner(connection: Connection, text: string): void {
 /**
  * ssh2 answers pipelined authentication requests out of order: while one is being decided it holds the next ones,
  * then hands over the newest first (`pendingAuths.pop()` in lib/server.js), and its protocol layer refuses an
- * answer whose method is not that of the oldest request ("publickey" auth not in progress). OpenSSH waits for
- * each answer; a client that does not cannot be answered correctly. True for the error such an answer throws.
+ * answer whose method is not that of the oldest request ("publickey" auth not in progress). The same happens when
+ * ssh2 disconnects for a request with an unknown method but keeps it as the oldest one and still hands over the
+ * next (the case the fuzz test found). OpenSSH waits for each answer; a client that does not cannot be answered
+ * correctly. True for the error such an answer throws.
  */
 export function isOutOfOrderAuthAnswer(error: unknown): boolean {
   return error instanceof Error && /^(?:"[a-z-]+" auth not in progress|No auth in progress)$/.test(error.message);
