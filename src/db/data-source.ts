@@ -2,12 +2,13 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { DataSource, type Logger as TypeOrmLogger } from "typeorm";
 import { InitialSchema1764300000000 } from "../../migrations/1764300000000-initial-schema.js";
+import { ForeignKeyIndexes1764900000000 } from "../../migrations/1764900000000-foreign-key-indexes.js";
 import { ENTITIES } from "./entities/index.js";
 import { SnakeCaseNamingStrategy } from "./naming-strategy.js";
 
 export type Dialect = "sqlite" | "mysql";
 
-export const MIGRATIONS = [InitialSchema1764300000000];
+export const MIGRATIONS = [InitialSchema1764300000000, ForeignKeyIndexes1764900000000];
 
 export function dialectOf(databaseUrl: string): Dialect {
   return databaseUrl.startsWith("sqlite:") ? "sqlite" : "mysql";

@@ -1,3 +1,4 @@
+import type { EntityManager } from "typeorm";
 import { afterEach, describe, expect, it } from "vitest";
 import { Database } from "../../src/db/database.js";
 import { Project } from "../../src/db/entities/index.js";
@@ -45,6 +46,20 @@ describe.each(databaseKinds())("migrations on %s", (kind) => {
     }
   });
 
+  it("give every foreign key an index that leads with its column, so deleting a parent row never scans a child table", async () => {
+    testDatabase = await createTestDatabase(kind);
+    const database = await Database.connect(testDatabase.url);
+    try {
+      await database.migrate();
+      const unindexed = await database.read((manager) =>
+        kind === "sqlite" ? unindexedForeignKeysOnSqlite(manager) : unindexedForeignKeysOnMysql(manager),
+      );
+      expect(unindexed).toEqual([]);
+    } finally {
+      await database.close();
+    }
+  });
+
   it("stores times with millisecond precision", async () => {
     testDatabase = await createTestDatabase(kind);
     const database = await Database.connect(testDatabase.url);
@@ -78,3 +93,31 @@ describe.each(databaseKinds())("migrations on %s", (kind) => {
     }
   });
 });
+
+/** `table.column` of each foreign key whose column leads no index. */
+async function unindexedForeignKeysOnSqlite(manager: EntityManager): Promise<string[]> {
+  const unindexed: string[] = [];
+  for (const table of TABLES) {
+    const keys: Array<{ from: string }> = await manager.query(`PRAGMA foreign_key_list("${table}")`);
+    const indexes: Array<{ name: string }> = await manager.query(`PRAGMA index_list("${table}")`);
+    const leading = new Set<string>();
+    for (const index of indexes) {
+      const [first]: Array<{ name: string }> = await manager.query(`PRAGMA index_info("${index.name}")`);
+      if (first) leading.add(first.name);
+    }
+    for (const key of keys) if (!leading.has(key.from)) unindexed.push(`${table}.${key.from}`);
+  }
+  return unindexed;
+}
+
+/** The same on MySQL, from information_schema (InnoDB makes such an index itself when none exists). */
+async function unindexedForeignKeysOnMysql(manager: EntityManager): Promise<string[]> {
+  const rows: Array<{ name: string }> = await manager.query(
+    `SELECT CONCAT(k.TABLE_NAME, '.', k.COLUMN_NAME) AS name FROM information_schema.KEY_COLUMN_USAGE k
+     WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA = k.TABLE_SCHEMA
+         AND s.TABLE_NAME = k.TABLE_NAME AND s.COLUMN_NAME = k.COLUMN_NAME AND s.SEQ_IN_INDEX = 1)
+     ORDER BY name`,
+  );
+  return rows.map((row) => row.name);
+}
