@@ -48,8 +48,12 @@ export async function startBenchGateway(settings: Record<string, string>): Promi
 
 /** A new ed25519 public key in OpenSSH's one-line form. */
 export function ed25519KeyLine(): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+  // Encoded by the generation itself: a JWK export of a freshly generated key can deadlock Node 20 (x25519PublicBytes).
+  const { publicKey } = generateKeyPairSync("ed25519", {
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
+  });
+  const raw = publicKey.subarray(-32);
   const field = (data: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, data.length]), data]);
   return `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]).toString("base64")}`;
 }

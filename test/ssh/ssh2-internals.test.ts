@@ -1,9 +1,13 @@
+import { spawn } from "node:child_process";
 import { createPublicKey, diffieHellman, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import net, { type AddressInfo, type Socket } from "node:net";
 import ssh2, { type Connection } from "ssh2";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateHostKey } from "../../src/services/host-keys.service.js";
+import { ROOT } from "../support/processes.js";
 import {
   curve25519UsesRawKeys,
   installedSsh2Version,
@@ -117,6 +121,41 @@ describe("curve25519 with raw keys", () => {
   it("sends the public key's 32 bytes, as ssh2's DER export does", () => {
     const keys = server();
     expect(x25519PublicBytes(keys)).toEqual(keys.publicKey.export({ type: "spki", format: "der" }).subarray(-32));
+  });
+
+  it("never deadlocks the event loop, where taking the public key by a JWK export does on Node 20", { timeout: 60_000 }, async () => {
+    // Generate, take the public bytes, agree, with garbage to collect, for 5 s in a process of its own (the compiled
+    // build): with `publicKey.export({ format: "jwk" })` such a loop hangs in a lock within seconds in most runs.
+    const internals = pathToFileURL(path.join(ROOT, "dist/src/ssh/ssh2-internals.js")).href;
+    const script = `
+      import { generateKeyPairSync } from "node:crypto";
+      import { x25519PublicBytes, x25519SharedSecret } from ${JSON.stringify(internals)};
+      const peer = x25519PublicBytes(generateKeyPairSync("x25519"));
+      let garbage = [];
+      let rounds = 0;
+      for (const until = Date.now() + 5000; Date.now() < until; rounds++) {
+        const keys = generateKeyPairSync("x25519");
+        x25519PublicBytes(keys);
+        x25519SharedSecret(keys, peer);
+        garbage.push(new Array(50).fill(rounds));
+        if (garbage.length > 1000) garbage = [];
+      }
+      console.log(rounds);`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    child.stdout.on("data", (data: Buffer) => (output += data.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const hung = setTimeout(() => {
+        child.kill("SIGKILL");
+        resolve(null);
+      }, 40_000);
+      child.once("exit", (exitCode) => {
+        clearTimeout(hung);
+        resolve(exitCode);
+      });
+    });
+    expect(code, "the loop hung: killed after 40 s").toBe(0);
+    expect(Number(output)).toBeGreaterThan(1000);
   });
 
   it("derives the secret the peer derives, as an mpint body", () => {

@@ -5,8 +5,12 @@ import { sshString } from "../ssh/support/ssh-packets.js";
 
 /** A fresh ed25519 public key as an OpenSSH `authorized_keys` line. */
 export function ed25519KeyLine(comment = "person@laptop"): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  const raw = Buffer.from(publicKey.export({ format: "jwk" }).x as string, "base64url");
+  // Encoded by the generation itself: a JWK export of a freshly generated key can deadlock Node 20 (x25519PublicBytes).
+  const { publicKey } = generateKeyPairSync("ed25519", {
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
+  });
+  const raw = publicKey.subarray(-32);
   return `ssh-ed25519 ${Buffer.concat([sshString("ssh-ed25519"), sshString(raw)]).toString("base64")} ${comment}`;
 }
 
