@@ -6,8 +6,8 @@ import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait-for.js";
 import { settled, waitForInvocations } from "../webhooks/support/invocations.js";
 import { WebhookReceiver } from "../webhooks/support/webhook-receiver.js";
+import { connectTimes, restInvocationIds } from "./support/invocation-fixtures.js";
 import { graphql, graphqlData } from "./support/graphql-client.js";
-import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 
 interface InvocationPage {
   totalCount: number;
@@ -53,21 +53,8 @@ describe.each(databaseKinds())("Webhook.invocations over GraphQL on %s", (kind) 
     const input = { multiConnection: true, multiKey: true, externalId, webhooks: paths.map((path) => ({ url: receiver.url(path) })) };
     return (await graphqlData(gateway, CREATE, { input })).createCollectSession;
   };
-  /**
-   * Each connection is a `new_connection` event, then a `key_collected` per key: one invocation per webhook and
-   * event. The keys of one connection are proven in one transaction, so their invocations share a millisecond.
-   */
-  const connect = async (sessionId: string, times: number, keysEach = 0) => {
-    for (let index = 0; index < times; index++) {
-      const keys = Array.from({ length: keysEach }, () => ({ keyLine: ed25519KeyLine(), sessionKeyId: null }));
-      await recordConnection(gateway.services, sessionId, keys);
-    }
-  };
-  /** REST's listing, the reference order: newest first, ties in the millisecond by id. */
-  const restIds = async (sessionId: string, webhookId: string): Promise<string[]> => {
-    const response = await gateway.request("GET", `/api/v1/ssh/collect/sessions/${sessionId}/webhooks/${webhookId}/invocations/?limit=100`);
-    return response.json.items.map((item: { id: string }) => item.id);
-  };
+  const connect = (sessionId: string, times: number, keysEach = 0) => connectTimes(gateway, sessionId, times, keysEach);
+  const restIds = (sessionId: string, webhookId: string) => restInvocationIds(gateway, sessionId, webhookId);
   const webhooksOf = async (sessionId: string, variables: Record<string, unknown> = {}) =>
     (await graphqlData(gateway, INVOCATIONS, { id: sessionId, ...variables })).collectSession.webhooks as Array<{
       id: string;

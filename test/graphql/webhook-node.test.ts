@@ -4,9 +4,9 @@ import { newId } from "../../src/domain/ids.js";
 import { MAX_QUERY_COST, MAX_QUERY_DEPTH } from "../../src/graphql/query-limits.js";
 import { databaseKinds } from "../support/databases.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { ed25519KeyLine, recordConnection } from "../support/ssh-activity.js";
 import { waitFor } from "../support/wait-for.js";
 import { WebhookReceiver } from "../webhooks/support/webhook-receiver.js";
+import { connectTimes, restInvocationIds } from "./support/invocation-fixtures.js";
 import { graphql, graphqlData, type GraphqlResponse } from "./support/graphql-client.js";
 
 const WEBHOOK_FIELDS = `id url method headers { name values } events retries initialBackoff backoffMultiplier secret createdAt updatedAt`;
@@ -55,18 +55,8 @@ describe.each(databaseKinds())("node(id) reaches one webhook on %s", (kind) => {
   /** A multi-connection collect session of the caller's project with these webhooks. */
   const createSession = async (webhooks: Array<Record<string, unknown>>): Promise<{ id: string; webhooks: Array<{ id: string }> }> =>
     (await graphqlData(gateway, CREATE, { input: { multiConnection: true, multiKey: true, webhooks } })).createCollectSession;
-  /** Each connection is a `new_connection` event and a `key_collected` per key: one invocation per webhook and event. */
-  const connect = async (sessionId: string, times: number, keysEach: number) => {
-    for (let index = 0; index < times; index++) {
-      const keys = Array.from({ length: keysEach }, () => ({ keyLine: ed25519KeyLine(), sessionKeyId: null }));
-      await recordConnection(gateway.services, sessionId, keys);
-    }
-  };
-  /** REST's listing of one webhook's invocations, the reference order. */
-  const restIds = async (sessionId: string, webhookId: string): Promise<string[]> => {
-    const response = await gateway.request("GET", `/api/v1/ssh/collect/sessions/${sessionId}/webhooks/${webhookId}/invocations/?limit=100`);
-    return response.json.items.map((item: { id: string }) => item.id);
-  };
+  const connect = (sessionId: string, times: number, keysEach = 0) => connectTimes(gateway, sessionId, times, keysEach);
+  const restIds = (sessionId: string, webhookId: string) => restInvocationIds(gateway, sessionId, webhookId);
   const invocationsOf = async (id: string, variables: Record<string, unknown>): Promise<InvocationPage> =>
     (await graphqlData(gateway, NODE_INVOCATIONS, { id, ...variables })).node.invocations;
   const ids = (page: InvocationPage) => page.edges.map((edge) => edge.node.id);
