@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { withFileLock } from "../../src/db/file-lock.js";
 
 describe("the lock file beside a SQLite database", () => {
   const directory = mkdtempSync(path.join(tmpdir(), "sshverify-lock-"));
   const lockPath = path.join(directory, "db.sqlite.migrations.lock");
   afterEach(() => rmSync(lockPath, { force: true }));
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
   it("runs holders one after the other and removes the file afterwards", async () => {
     const events: string[] = [];

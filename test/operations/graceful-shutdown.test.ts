@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import http from "node:http";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Database } from "../../src/db/database.js";
 import { Session } from "../../src/db/entities/index.js";
 import { createTestDatabase, databaseKinds, type TestDatabase } from "../support/databases.js";
@@ -51,6 +51,7 @@ describe.each(databaseKinds())("SIGTERM on a gateway process on %s", (kind) => {
     database = await createTestDatabase(kind);
     apiKey = newBootstrapKey();
   });
+  afterAll(() => keys.remove());
   afterEach(async () => {
     if (gateway) await stopProcess(gateway.child, "SIGKILL");
     gateway = undefined;
