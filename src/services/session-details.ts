@@ -105,27 +105,23 @@ async function findBySessions<T extends { sessionId: string }>(
 
 export async function loadSessionDetails(manager: EntityManager, sessions: Session[], at = new Date()): Promise<SessionDetail[]> {
   const parts = await loadSessionParts(manager, sessions);
-  return sessions.map((session) => ({
-    ...toSessionView(session, at),
-    keys: parts.keys.get(session.id) ?? [],
-    connections: parts.connections.get(session.id) ?? [],
-    webhooks: parts.webhooks.get(session.id) ?? [],
-  }));
+  return sessions.map((session) => detailOf(session, parts, at));
 }
 
 /** One session's detail; its webhooks, when the caller has already read them, are not read again. */
 export async function loadSessionDetail(manager: EntityManager, session: Session, at = new Date(), webhooks?: Webhook[]): Promise<SessionDetail> {
-  if (webhooks === undefined) {
-    const [detail] = await loadSessionDetails(manager, [session], at);
-    return detail;
-  }
-  const parts = await loadSessionParts(manager, [session], SESSION_PARTS_BUT_WEBHOOKS);
+  const parts = await loadSessionParts(manager, [session], webhooks === undefined ? ALL_SESSION_PARTS : SESSION_PARTS_BUT_WEBHOOKS);
+  if (webhooks !== undefined) parts.webhooks.set(session.id, webhooks.map(toWebhookView));
+  return detailOf(session, parts, at);
+}
+
+const SESSION_PARTS_BUT_WEBHOOKS: ReadonlySet<SessionPart> = new Set(["keys", "connections"]);
+
+function detailOf(session: Session, parts: SessionParts, at: Date): SessionDetail {
   return {
     ...toSessionView(session, at),
     keys: parts.keys.get(session.id) ?? [],
     connections: parts.connections.get(session.id) ?? [],
-    webhooks: webhooks.map(toWebhookView),
+    webhooks: parts.webhooks.get(session.id) ?? [],
   };
 }
-
-const SESSION_PARTS_BUT_WEBHOOKS: ReadonlySet<SessionPart> = new Set(["keys", "connections"]);
