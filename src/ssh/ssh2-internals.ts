@@ -114,6 +114,8 @@ function unsignedMpint(value: Buffer): Buffer {
 interface Curve25519Exchange {
   type: "25519";
   _keys: X25519Keys | null;
+  /** Our public key's bytes, once computed: ssh2's client asks for them twice an exchange (its request, the hash). */
+  _publicBytes?: Buffer;
   generateKeys(): void;
   getPublicKey(): Buffer;
   computeSecret(peerPublicKey: Buffer): Buffer | Error;
@@ -160,7 +162,7 @@ export function useRawCurve25519Keys(endpoint: Connection | Client): void {
         const exchangeClass = Object.getPrototypeOf(kex) as Curve25519Exchange;
         exchangeClass.getPublicKey = function getPublicKey(this: Curve25519Exchange) {
           this.generateKeys();
-          return x25519PublicBytes(this._keys!);
+          return (this._publicBytes ??= x25519PublicBytes(this._keys!));
         };
         exchangeClass.computeSecret = function computeSecret(this: Curve25519Exchange, peerPublicKey: Buffer) {
           this.generateKeys();
