@@ -48,6 +48,7 @@ export function createDataSource(databaseUrl: string, counter = new StatementCou
       prepareDatabase: (db: { pragma: (statement: string) => unknown }) => {
         if (file !== ":memory:") db.pragma("journal_mode = WAL");
         db.pragma("synchronous = NORMAL");
+        db.pragma("temp_store = MEMORY");
       },
     });
   }

@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager, SelectQueryBuilder, ObjectLiteral } from "typeorm";
 import { withFileLock } from "./file-lock.js";
 import { createDataSource, dialectOf, type Dialect, StatementCounter } from "./data-source.js";
+import { SqliteAccess } from "./sqlite-access.js";
 
 type AfterCommit = () => void | Promise<void>;
 
@@ -13,25 +14,14 @@ export interface Transaction {
   forUpdate<T extends ObjectLiteral>(query: SelectQueryBuilder<T>): SelectQueryBuilder<T>;
 }
 
-/** Runs one task at a time, in arrival order. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
-
 /**
- * The transaction helper. TypeORM shares one connection for SQLite, so two interleaved transactions would
- * nest and a read could see another's uncommitted rows: every SQLite access goes through one queue.
- * On MySQL reads use the pool and transactions take row locks (`forUpdate`) or use conditional updates.
+ * The transaction helper. On SQLite every access goes through one queue on TypeORM's one connection, and the
+ * transactions of one turn of the event loop share a COMMIT (`SqliteAccess`). On MySQL reads use the pool and
+ * transactions take row locks (`forUpdate`) or use conditional updates.
  */
 export class Database {
   readonly dialect: Dialect;
-  private readonly sqliteQueue: SerialQueue | null;
+  private readonly sqlite: SqliteAccess | null;
 
   constructor(
     readonly dataSource: DataSource,
@@ -41,7 +31,7 @@ export class Database {
     private readonly sqliteFile: string | null = null,
   ) {
     this.dialect = dialect;
-    this.sqliteQueue = dialect === "sqlite" ? new SerialQueue() : null;
+    this.sqlite = dialect === "sqlite" ? new SqliteAccess(dataSource) : null;
   }
 
   static async connect(databaseUrl: string): Promise<Database> {
@@ -54,22 +44,19 @@ export class Database {
   }
 
   read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const task = () => work(this.dataSource.manager);
-    return this.sqliteQueue ? this.sqliteQueue.run(task) : task();
+    return this.sqlite ? this.sqlite.read(work) : work(this.dataSource.manager);
   }
 
   async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
     const afterCommit: AfterCommit[] = [];
-    const task = () =>
-      this.dataSource.transaction((manager) =>
-        work({
-          manager,
-          dialect: this.dialect,
-          afterCommit: (action) => afterCommit.push(action),
-          forUpdate: (query) => (this.dialect === "mysql" ? query.setLock("pessimistic_write") : query),
-        }),
-      );
-    const result = await (this.sqliteQueue ? this.sqliteQueue.run(task) : task());
+    const unit = (manager: EntityManager) =>
+      work({
+        manager,
+        dialect: this.dialect,
+        afterCommit: (action) => afterCommit.push(action),
+        forUpdate: (query) => (this.dialect === "mysql" ? query.setLock("pessimistic_write") : query),
+      });
+    const result = await (this.sqlite ? this.sqlite.transaction(unit) : this.dataSource.transaction(unit));
     for (const action of afterCommit) await action();
     return result;
   }
@@ -117,6 +104,8 @@ export class Database {
   }
 
   async close(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    if (!this.dataSource.isInitialized) return;
+    await this.sqlite?.flush();
+    await this.dataSource.destroy();
   }
 }
