@@ -8,7 +8,7 @@ import { generateHostKey } from "../../src/services/host-keys.service.js";
 import { parseSigningKey } from "../../src/ssh/signing-key.js";
 import { sshdUnavailable, startPrivateSshd } from "./private-sshd.js";
 import type { ServerReply, ServerRequest } from "./server-process.js";
-import { runVerifications } from "./ssh2-load.js";
+import { CLIENT_NO_DELAY, runVerifications } from "./ssh2-load.js";
 
 /**
  * End-to-end SSH verifications per second and server CPU per verification, for the gateway (handshake, signature,
@@ -16,7 +16,8 @@ import { runVerifications } from "./ssh2-load.js";
  * OpenSSH's sshd when installed: the same ssh2 client load (connect, public-key authentication, close) at each
  * concurrency. Each server runs in a process of its own, so the load generator's CPU is never counted.
  * `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round, BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY
- * [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB, BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CPU_PROF=<dir>
+ * [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB, BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CLIENT_NAGLE=1
+ * for the load generator's sockets without TCP_NODELAY (see ssh2-load.ts), BENCH_CPU_PROF=<dir>
  * to write each Node server's CPU profile of each measured round there (open in Chrome DevTools).
  */
 const VERIFICATIONS = Number(process.env.BENCH_VERIFICATIONS ?? 1000);
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
   const parsed = parseSigningKey(generateHostKey("ssh-ed25519"));
   const key = { ssh: `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`, parsed };
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}`);
-  console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client, ed25519 user and host keys\n`);
+  console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client (${CLIENT_NO_DELAY ? "TCP_NODELAY" : "Nagle's algorithm on: BENCH_CLIENT_NAGLE=1"}), ed25519 user and host keys\n`);
   console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "client CPU ms/verif.", "failures"].join("  "));
   const all: Measurement[] = [];
   for (const name of SERVERS) {
