@@ -14,13 +14,12 @@ interface SqliteConnection {
 
 /** One COMMIT's worth of transactions: their callers hear of their success once it is done. */
 class Batch {
-  transactions: number;
+  transactions = 1;
   readonly committed: Promise<void>;
   resolve!: () => void;
   reject!: (error: unknown) => void;
 
   constructor() {
-    this.transactions = 1;
     this.committed = new Promise<void>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -45,8 +44,8 @@ class Batch {
  * - a caller hears of its transaction's success only once the COMMIT is done, and a COMMIT that fails fails
  *   every transaction in it, so nothing is reported saved that is not;
  * - a read first commits the open batch, so it never sees rows that are not committed.
- * One thing a transaction must not do, here as before: wait, inside its work, for another transaction's result
- * (that one is answered only after this batch commits, which waits for this work to end).
+ * One thing a transaction's work must not do: wait for another transaction's result. That one is answered only
+ * once its batch commits, and the batch waits for this work to end.
  */
 export class SqliteAccess {
   private tail: Promise<unknown> = Promise.resolve();
