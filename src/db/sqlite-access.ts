@@ -44,8 +44,8 @@ class Batch {
  * - a caller hears of its transaction's success only once the COMMIT is done, and a COMMIT that fails fails
  *   every transaction in it, so nothing is reported saved that is not;
  * - a read first commits the open batch, so it never sees rows that are not committed.
- * One thing a transaction's work must not do: wait for another transaction's result. That one is answered only
- * once its batch commits, and the batch waits for this work to end.
+ * One thing a transaction's work must not do: wait for another database call (a read, a transaction, another
+ * transaction's result). Each of them waits for this batch, and the batch for this work.
  */
 export class SqliteAccess {
   private tail: Promise<unknown> = Promise.resolve();
@@ -84,18 +84,27 @@ export class SqliteAccess {
   /** A new batch, with this transaction first. It needs no savepoint: when it fails, it is the whole batch. */
   private async begin<T>(work: (manager: EntityManager) => Promise<T>): Promise<{ value: T; batch: Batch }> {
     this.commit();
-    this.run("BEGIN");
+    // IMMEDIATE: the write lock from the start. A deferred transaction that first only reads keeps its snapshot,
+    // and if another process (the CLI, a second instance) commits meanwhile, the batch's next write fails at
+    // once with SQLITE_BUSY, whatever the busy timeout.
+    this.run("BEGIN IMMEDIATE");
     setTransactionState(this.runner, true);
     const batch = new Batch();
     this.batch = batch;
     // After this turn's I/O callbacks, whose transactions join it (a read or a full batch may commit it sooner).
     setImmediate(() => void this.serially(async () => (this.batch === batch ? this.commit() : undefined)));
     try {
-      return { value: await work(this.runner.manager), batch };
+      const value = await work(this.runner.manager);
+      this.ensureTransaction();
+      return { value, batch };
     } catch (error) {
+      // Nothing else is in the batch yet.
       this.batch = null;
-      this.rollback();
-      batch.resolve();
+      try {
+        this.rollback();
+      } finally {
+        batch.resolve();
+      }
       throw error;
     }
   }
@@ -106,18 +115,29 @@ export class SqliteAccess {
     this.run("SAVEPOINT batched");
     try {
       const value = await work(this.runner.manager);
+      this.ensureTransaction();
       this.run("RELEASE batched");
       return { value, batch };
     } catch (error) {
-      if (this.connection.inTransaction) {
+      try {
+        this.ensureTransaction();
         this.run("ROLLBACK TO batched");
         this.run("RELEASE batched");
-      } else {
-        // Some errors (a full disk, an I/O error) make SQLite roll back the whole transaction, savepoints and all.
+      } catch {
+        // SQLite rolled back the whole transaction (a full disk, an I/O error), or this savepoint could not be
+        // undone alone: the batch fails as a whole.
         this.abandon(batch, error);
       }
       throw error;
     }
+  }
+
+  /**
+   * SQLite may end the transaction by itself (a full disk, an I/O error), savepoints and all, even under work
+   * that caught the error and went on; statements after that would each commit on their own.
+   */
+  private ensureTransaction(): void {
+    if (!this.connection.inTransaction) throw new Error("SQLite rolled back the transaction before it was committed");
   }
 
   private commit(): void {
@@ -129,21 +149,30 @@ export class SqliteAccess {
       setTransactionState(this.runner, false);
       batch.resolve();
     } catch (error) {
-      this.rollback();
-      batch.reject(error);
+      try {
+        this.rollback();
+      } finally {
+        batch.reject(error);
+      }
     }
   }
 
   private rollback(): void {
-    if (this.connection.inTransaction) this.run("ROLLBACK");
-    setTransactionState(this.runner, false);
+    try {
+      if (this.connection.inTransaction) this.run("ROLLBACK");
+    } finally {
+      setTransactionState(this.runner, false);
+    }
   }
 
-  /** The batch's transaction is gone: every transaction in it fails, and the next one opens a new batch. */
+  /** The batch's transaction is lost: every transaction in it fails, and the next one opens a new batch. */
   private abandon(batch: Batch, cause: unknown): void {
     if (this.batch === batch) this.batch = null;
-    setTransactionState(this.runner, false);
-    batch.reject(new Error("SQLite rolled back the transaction: another transaction committed with it failed", { cause }));
+    try {
+      this.rollback();
+    } finally {
+      batch.reject(new Error("SQLite rolled back the transaction: another transaction committed with it failed", { cause }));
+    }
   }
 
   /**

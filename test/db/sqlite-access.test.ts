@@ -7,11 +7,14 @@ import { createDataSource, StatementCounter } from "../../src/db/data-source.js"
 import { Database } from "../../src/db/database.js";
 
 interface SqliteReader {
-  prepare(sql: string): { pluck(): { all(): unknown[] } };
+  prepare(sql: string): { pluck(): { all(): unknown[] }; run(): unknown };
   close(): void;
 }
 /** better-sqlite3 itself (it ships no types): a second connection, apart from TypeORM's. */
-const SqliteConnection = createRequire(import.meta.url)("better-sqlite3") as new (file: string, options: { readonly: boolean }) => SqliteReader;
+const SqliteConnection = createRequire(import.meta.url)("better-sqlite3") as new (
+  file: string,
+  options: { readonly?: boolean; timeout?: number },
+) => SqliteReader;
 
 /** Every statement, in order, as TypeORM's logger hears of it. */
 class StatementLog extends StatementCounter {
@@ -146,6 +149,56 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
     const results = await Promise.allSettled([failing, insert("a"), insert("b")]);
     expect(results.map((result) => result.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
     expect(committedNotes()).toEqual(["a", "b"]);
+  });
+
+  /** A transaction whose work goes on after SQLite ended the transaction under it (an I/O error it caught). */
+  const carryOnAfterRollback = () =>
+    database.transaction(async ({ manager }) => {
+      await manager.query("INSERT INTO notes (body) VALUES ('lost')");
+      await manager.query("ROLLBACK");
+      await manager.query("INSERT INTO notes (body) VALUES ('on its own')");
+      return "carried on";
+    });
+
+  it("fails the first transaction of a batch whose work went on after SQLite ended the transaction, and keeps the next apart", async () => {
+    const results = await Promise.allSettled([carryOnAfterRollback(), insert("next")]);
+    expect(results.map((result) => result.status)).toEqual(["rejected", "fulfilled"]);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/SQLite rolled back the transaction before it was committed/);
+    // The statement after SQLite's rollback committed on its own, as it would have without batches; nothing else did.
+    expect(committedNotes()).toEqual(["on its own", "next"]);
+  });
+
+  it("fails every transaction of a batch when a later one's work went on after SQLite ended the transaction", async () => {
+    const first = insert("a");
+    const carriedOn = carryOnAfterRollback();
+    const after = insert("b");
+    const results = await Promise.allSettled([first, carriedOn, after]);
+    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "fulfilled"]);
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/another transaction committed with it failed/);
+    expect(committedNotes()).toEqual(["on its own", "b"]);
+  });
+
+  it("holds the write lock from a batch's start, so another process's commit cannot fail the batch's later writes", async () => {
+    const other = new SqliteConnection(file, { timeout: 0 });
+    let otherWrite: unknown = "not tried";
+    try {
+      const readOnly = database.transaction(async ({ manager }) => {
+        await manager.query("SELECT COUNT(*) FROM notes");
+        try {
+          other.prepare("INSERT INTO notes (body) VALUES ('other process')").run();
+          otherWrite = "committed";
+        } catch (error) {
+          otherWrite = error;
+        }
+        return "read";
+      });
+      await expect(Promise.all([readOnly, insert("ours")])).resolves.toEqual(["read", "ours"]);
+      expect(String(otherWrite)).toMatch(/database is locked/);
+      other.prepare("INSERT INTO notes (body) VALUES ('other process')").run();
+    } finally {
+      other.close();
+    }
+    expect(committedNotes()).toEqual(["ours", "other process"]);
   });
 
   it("commits the open batch before a read, which sees it and nothing uncommitted", async () => {
