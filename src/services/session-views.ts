@@ -38,6 +38,8 @@ export interface ConnectionView {
 
 export interface WebhookView {
   id: string;
+  /** The session whose events it receives. */
+  sessionId: string;
   url: string;
   method: string;
   headers: Record<string, string[]>;
@@ -147,6 +149,7 @@ export function toConnectionView(connection: Connection, keys: ConnectionKeyView
 export function toWebhookView(webhook: Webhook): WebhookView {
   return {
     id: webhook.id,
+    sessionId: webhook.sessionId,
     url: webhook.url,
     method: webhook.method,
     headers: webhook.headers,

@@ -9,7 +9,7 @@ import { WebhookReceiver } from "../webhooks/support/webhook-receiver.js";
 import { connectTimes, restInvocationIds } from "./support/invocation-fixtures.js";
 import { graphql, graphqlData, type GraphqlResponse } from "./support/graphql-client.js";
 
-const WEBHOOK_FIELDS = `id url method headers { name values } events retries initialBackoff backoffMultiplier secret createdAt updatedAt`;
+const WEBHOOK_FIELDS = `id sessionId url method headers { name values } events retries initialBackoff backoffMultiplier secret createdAt updatedAt`;
 
 const NODE = `query($id: ID!) { node(id: $id) { __typename id ... on Webhook { ${WEBHOOK_FIELDS} } } }`;
 
@@ -98,6 +98,7 @@ describe.each(databaseKinds())("node(id) reaches one webhook on %s", (kind) => {
     expect(node).toEqual({ __typename: "Webhook", ...shown.collectSession.webhooks[1] });
     expect(node).toMatchObject({
       id: tuned,
+      sessionId: session.id,
       url: receiver.url("/tuned"),
       method: "PUT",
       headers: [{ name: "x-tenant", values: ["a", "b"] }],

@@ -35,6 +35,9 @@ export class Webhook implements Node {
   @Field(() => ID)
   id: string;
 
+  @Field(() => ID, { description: "The session whose events it receives: node(id) reaches that session." })
+  sessionId: string;
+
   @Field()
   url: string;
 
