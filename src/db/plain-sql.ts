@@ -12,13 +12,15 @@ import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from 
 
 export type Row = Record<string, unknown>;
 
-interface SqliteStatement {
+export interface SqliteStatement {
   readonly reader: boolean;
   all(...parameters: unknown[]): unknown[];
   run(...parameters: unknown[]): { changes: number };
 }
 
-interface SqliteConnection {
+/** better-sqlite3's connection, as TypeORM's driver holds it. */
+export interface SqliteConnection {
+  readonly inTransaction: boolean;
   prepare(sql: string): SqliteStatement;
 }
 
@@ -46,7 +48,14 @@ export async function execute(manager: EntityManager, sql: string, parameters: u
 function sqliteStatement(manager: EntityManager, sql: string, parameters: unknown[]) {
   const { driver, logger } = manager.connection;
   if (driver.options.type !== "better-sqlite3") return null;
-  const connection = (driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+  const statement = preparedStatement((driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection, sql);
+  const bound = parameters.map((value) => (typeof value === "boolean" ? Number(value) : value));
+  logger.logQuery(sql, bound);
+  return { statement, parameters: bound };
+}
+
+/** `sql` prepared on this SQLite connection, once. */
+export function preparedStatement(connection: SqliteConnection, sql: string): SqliteStatement {
   let statements = preparedStatements.get(connection);
   if (statements === undefined) preparedStatements.set(connection, (statements = new Map()));
   let statement = statements.get(sql);
@@ -55,9 +64,7 @@ function sqliteStatement(manager: EntityManager, sql: string, parameters: unknow
     if (statements.size >= MAX_PREPARED_STATEMENTS) statements.delete(statements.keys().next().value!);
     statements.set(sql, statement);
   }
-  const bound = parameters.map((value) => (typeof value === "boolean" ? Number(value) : value));
-  logger.logQuery(sql, bound);
-  return { statement, parameters: bound };
+  return statement;
 }
 
 /** An entity from a row whose column names are the entity's own (`created_at`), optionally after a prefix. */

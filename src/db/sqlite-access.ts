@@ -1,16 +1,8 @@
 import type { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { preparedStatement, type SqliteConnection } from "./plain-sql.js";
 
 /** Transactions in one COMMIT at most: a bound on how long the batch holds SQLite's write lock. */
 const MAX_TRANSACTIONS_PER_COMMIT = 64;
-
-interface SqliteStatement {
-  run(): unknown;
-}
-
-interface SqliteConnection {
-  readonly inTransaction: boolean;
-  prepare(sql: string): SqliteStatement;
-}
 
 /** One COMMIT's worth of transactions: their callers hear of their success once it is done. */
 class Batch {
@@ -50,7 +42,6 @@ class Batch {
 export class SqliteAccess {
   private tail: Promise<unknown> = Promise.resolve();
   private batch: Batch | null = null;
-  private readonly statements = new Map<string, SqliteStatement>();
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -180,10 +171,8 @@ export class SqliteAccess {
    * two event broadcasts and an asynchronous query each, several times a transaction. Logged as TypeORM logs.
    */
   private run(sql: string): void {
-    let statement = this.statements.get(sql);
-    if (statement === undefined) this.statements.set(sql, (statement = this.connection.prepare(sql)));
     this.dataSource.logger.logQuery(sql, []);
-    statement.run();
+    preparedStatement(this.connection, sql).run();
   }
 
   private get runner(): QueryRunner {
