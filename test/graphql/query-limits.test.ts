@@ -2,7 +2,7 @@ import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_QUERY_COST, MAX_QUERY_DEPTH } from "../../src/graphql/query-limits.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { graphql, type GraphqlResponse } from "./support/graphql-client.js";
+import { fewestStatements, graphql } from "./support/graphql-client.js";
 
 const EVERY_FIELD = `
   id connectionIdentifier sshCommand status externalId matchAllKeys maxAttempts multiConnection multiKey
@@ -22,17 +22,8 @@ describe("depth and cost limits", () => {
     await gateway?.stop();
   });
 
-  /** The response, and the fewest statements over a few runs (background workers share the counter). */
-  const statementsOf = async (query: string, variables: Record<string, unknown> = {}, apiKey?: string | null) => {
-    let fewest = Number.POSITIVE_INFINITY;
-    let response: GraphqlResponse | undefined;
-    for (let run = 0; run < 3; run++) {
-      const before = gateway.services.database.statements.count;
-      response = await graphql(gateway, query, variables, { apiKey });
-      fewest = Math.min(fewest, gateway.services.database.statements.count - before);
-    }
-    return { response: response as GraphqlResponse, statements: fewest };
-  };
+  const statementsOf = (query: string, variables: Record<string, unknown> = {}, apiKey?: string | null) =>
+    fewestStatements(gateway, query, variables, { apiKey, runs: 3 });
 
   it("accepts a full page of 100 sessions with every field of the sessions, their keys, connections and webhooks", async () => {
     const result = await graphql(gateway, `{ verifySessions(first: 100) { totalCount edges { cursor node { ${EVERY_FIELD} } } } }`);

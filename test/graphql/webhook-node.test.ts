@@ -7,7 +7,7 @@ import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait-for.js";
 import { WebhookReceiver } from "../webhooks/support/webhook-receiver.js";
 import { connectTimes, restInvocationIds } from "./support/invocation-fixtures.js";
-import { graphql, graphqlData, type GraphqlResponse } from "./support/graphql-client.js";
+import { fewestStatements, graphql, graphqlData } from "./support/graphql-client.js";
 
 const WEBHOOK_FIELDS = `id sessionId url method headers { name values } events retries initialBackoff backoffMultiplier secret createdAt updatedAt`;
 
@@ -67,17 +67,8 @@ describe.each(databaseKinds())("node(id) reaches one webhook on %s", (kind) => {
       async () => (await gateway.services.database.read((manager) => manager.countBy(WebhookInvocation, { status: "pending" }))) === 0,
       30_000,
     );
-  /** The response and the fewest statements over a few runs: background workers share the counter and only add to it. */
-  const statementsOf = async (query: string, variables: Record<string, unknown>, apiKey?: string) => {
-    let fewest = Number.POSITIVE_INFINITY;
-    let response: GraphqlResponse | undefined;
-    for (let run = 0; run < 5; run++) {
-      const before = gateway.services.database.statements.count;
-      response = await graphql(gateway, query, variables, { apiKey });
-      fewest = Math.min(fewest, gateway.services.database.statements.count - before);
-    }
-    return { response: response as GraphqlResponse, statements: fewest };
-  };
+  const statementsOf = (query: string, variables: Record<string, unknown>, apiKey?: string) =>
+    fewestStatements(gateway, query, variables, { apiKey, runs: 5 });
 
   it("resolves a webhook id of the caller's project to that Webhook, with the fields its session shows", async () => {
     const session = await createSession([
