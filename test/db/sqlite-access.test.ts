@@ -70,6 +70,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
   };
 
   const count = (statement: string) => log.statements.filter((sql) => sql.startsWith(statement)).length;
+  const statuses = (results: PromiseSettledResult<unknown>[]) => results.map((result) => result.status);
+  const reasonOf = (result: PromiseSettledResult<unknown> | undefined) => String((result as PromiseRejectedResult).reason);
 
   it("commits the transactions that arrive in one turn together, each after the first in a savepoint of its own", async () => {
     await expect(Promise.all(["a", "b", "c"].map(insert))).resolves.toEqual(["a", "b", "c"]);
@@ -95,8 +97,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
 
   it("rolls back a failing transaction of a batch alone; the others commit", async () => {
     const results = await Promise.allSettled([insert("a"), insert("a"), insert("b")]);
-    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint failed/);
+    expect(statuses(results)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(reasonOf(results[1])).toMatch(/UNIQUE constraint failed/);
     expect(committedNotes()).toEqual(["a", "b"]);
     expect(count("COMMIT")).toBe(1);
   });
@@ -107,8 +109,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
       throw new Error("the work failed");
     });
     const results = await Promise.allSettled([failing, insert("b"), insert("c")]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
-    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/the work failed/);
+    expect(statuses(results)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    expect(reasonOf(results[0])).toMatch(/the work failed/);
     expect(committedNotes()).toEqual(["b", "c"]);
   });
 
@@ -116,8 +118,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
     // A deferred foreign key is checked at COMMIT: the orphan fails the batch's COMMIT.
     const orphan = database.transaction(({ manager }) => manager.query("INSERT INTO children (parent_id) VALUES (42)"));
     const results = await Promise.allSettled([insert("a"), orphan, insert("b")]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "rejected"]);
-    for (const result of results) expect(String((result as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY constraint failed/);
+    expect(statuses(results)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const result of results) expect(reasonOf(result)).toMatch(/FOREIGN KEY constraint failed/);
     expect(committedNotes()).toEqual([]);
     await expect(insert("c")).resolves.toBe("c");
     expect(committedNotes()).toEqual(["c"]);
@@ -136,9 +138,9 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
     const failing = failWithRollback();
     const after = insert("b");
     const results = await Promise.allSettled([first, failing, after]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "fulfilled"]);
-    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/SQLite rolled back the transaction/);
-    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/disk I\/O error/);
+    expect(statuses(results)).toEqual(["rejected", "rejected", "fulfilled"]);
+    expect(reasonOf(results[0])).toMatch(/SQLite rolled back the transaction/);
+    expect(reasonOf(results[1])).toMatch(/disk I\/O error/);
     expect(committedNotes()).toEqual(["b"]);
     await expect(Promise.all([insert("c"), insert("d")])).resolves.toEqual(["c", "d"]);
     expect(committedNotes()).toEqual(["b", "c", "d"]);
@@ -147,7 +149,7 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
   it("fails only the first transaction of a batch when SQLite rolls back the whole of it then", async () => {
     const failing = failWithRollback();
     const results = await Promise.allSettled([failing, insert("a"), insert("b")]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "fulfilled", "fulfilled"]);
+    expect(statuses(results)).toEqual(["rejected", "fulfilled", "fulfilled"]);
     expect(committedNotes()).toEqual(["a", "b"]);
   });
 
@@ -162,8 +164,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
 
   it("fails the first transaction of a batch whose work went on after SQLite ended the transaction, and keeps the next apart", async () => {
     const results = await Promise.allSettled([carryOnAfterRollback(), insert("next")]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "fulfilled"]);
-    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/SQLite rolled back the transaction before it was committed/);
+    expect(statuses(results)).toEqual(["rejected", "fulfilled"]);
+    expect(reasonOf(results[0])).toMatch(/SQLite rolled back the transaction before it was committed/);
     // The statement after SQLite's rollback committed on its own, as it would have without batches; nothing else did.
     expect(committedNotes()).toEqual(["on its own", "next"]);
   });
@@ -173,8 +175,8 @@ describe("SQLite: one queue, and the transactions of one turn of the event loop 
     const carriedOn = carryOnAfterRollback();
     const after = insert("b");
     const results = await Promise.allSettled([first, carriedOn, after]);
-    expect(results.map((result) => result.status)).toEqual(["rejected", "rejected", "fulfilled"]);
-    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/another transaction committed with it failed/);
+    expect(statuses(results)).toEqual(["rejected", "rejected", "fulfilled"]);
+    expect(reasonOf(results[0])).toMatch(/another transaction committed with it failed/);
     expect(committedNotes()).toEqual(["on its own", "b"]);
   });
 
