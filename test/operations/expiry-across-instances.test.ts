@@ -64,6 +64,9 @@ describe.each(databaseKinds())("the expiry sweeper of two gateway processes on %
       expect(delivered.map((request) => request.json.id).sort()).toEqual([...ids].sort());
       expect(delivered.every((request) => request.json.payload.collect_session_status === "expired")).toBe(true);
 
+      // A sweep logs its count once its whole batch is through, which can be after the last expiry is
+      // delivered; a graceful stop waits for the sweep in progress, and the output is complete once closed.
+      for (const { child } of processes) expect(await stopProcess(child)).toBe(0);
       const expiredBy = processes.map((gateway) =>
         logLines(gateway.output())
           .filter((line) => line.msg === "expired sessions")

@@ -71,9 +71,11 @@ export async function startServiceProcess(env: Record<string, string>, timeoutMs
 }
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  return new Promise((resolve) => {
-    child.once("exit", (code) => resolve(code));
-    child.kill(signal);
-  });
+  const exited = child.exitCode !== null || child.signalCode !== null;
+  const pipes = [child.stdout, child.stderr].filter((stream) => stream !== null);
+  if (exited && pipes.every((stream) => stream.closed)) return child.exitCode;
+  // "close" comes once the output pipes are drained too, so output() then holds everything the process wrote.
+  const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  if (!exited) child.kill(signal);
+  return closed;
 }

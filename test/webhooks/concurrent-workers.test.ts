@@ -51,6 +51,8 @@ describe.each(databaseKinds())("two service processes delivering from one outbox
       const recorded = await services.database.read((manager) => manager.find(WebhookAttempt));
       expect(recorded.map((attempt) => `${attempt.invocationId}#${attempt.attempt}`).sort()).toEqual([...sent].sort());
 
+      // Stopped first, so each output holds every line its process wrote.
+      for (const { child } of processes) expect(await stopProcess(child)).toBe(0);
       const [first, second] = processes.map((process) => deliveredInvocations(process.output()));
       expect(first.length, "deliveries by the first process").toBeGreaterThan(0);
       expect(second.length, "deliveries by the second process").toBeGreaterThan(0);
