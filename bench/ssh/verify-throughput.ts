@@ -18,13 +18,21 @@ import { CLIENT_NO_DELAY, runVerifications } from "./ssh2-load.js";
  * `npm run bench:ssh`; BENCH_VERIFICATIONS [1000] per round, BENCH_SSHD_VERIFICATIONS [300], BENCH_CONCURRENCY
  * [1,8,32], BENCH_DATABASE_URL for MySQL/MariaDB, BENCH_SERVERS [gateway,bare,tuned,sshd], BENCH_CLIENT_NAGLE=1
  * for the load generator's sockets without TCP_NODELAY (see ssh2-load.ts), BENCH_CPU_PROF=<dir>
- * to write each Node server's CPU profile of each measured round there (open in Chrome DevTools).
+ * to write each Node server's CPU profile of each measured round there (open in Chrome DevTools), BENCH_WARMUP [4000].
  */
 const VERIFICATIONS = Number(process.env.BENCH_VERIFICATIONS ?? 1000);
 const SSHD_VERIFICATIONS = Number(process.env.BENCH_SSHD_VERIFICATIONS ?? 300);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,8,32").split(",").map(Number);
 const SERVERS = (process.env.BENCH_SERVERS ?? "gateway,bare,tuned,sshd").split(",");
-const WARMUP = 100;
+/**
+ * Verifications at concurrency 32 before a Node server's measured rounds, so they measure compiled code: V8 was
+ * still optimizing the gateway's hot paths thousands of verifications in (its CPU per verification fell by a
+ * third over the first 4,000 on one VM), and the load generator warms up with it. sshd runs each connection in
+ * a new process, with nothing to warm up; it gets the few it needs to settle.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 4000);
+const SSHD_WARMUP = 100;
+const WARMUP_CONCURRENCY = 32;
 
 interface BenchServer {
   name: string;
@@ -98,8 +106,8 @@ function startServer(name: string, publicKey: string): Promise<BenchServer> {
 }
 
 async function measure(server: BenchServer, key: { ssh: string; parsed: ParsedKey }, count: number): Promise<Measurement[]> {
-  const warmup = await server.prepare(WARMUP, key.ssh);
-  await runVerifications({ port: server.port, usernames: warmup, privateKey: key.parsed }, 8);
+  const warmup = await server.prepare(server.name.startsWith("sshd") ? SSHD_WARMUP : WARMUP, key.ssh);
+  await runVerifications({ port: server.port, usernames: warmup, privateKey: key.parsed }, WARMUP_CONCURRENCY);
   const results: Measurement[] = [];
   for (const concurrency of CONCURRENCY) {
     const usernames = await server.prepare(count, key.ssh);
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
   const parsed = parseSigningKey(generateHostKey("ssh-ed25519"));
   const key = { ssh: `${parsed.type} ${parsed.getPublicSSH().toString("base64")}`, parsed };
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), Node ${process.version}, load average ${os.loadavg().map((load) => load.toFixed(2)).join(" ")}`);
-  console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}), ssh2 client (${CLIENT_NO_DELAY ? "TCP_NODELAY" : "Nagle's algorithm on: BENCH_CLIENT_NAGLE=1"}), ed25519 user and host keys\n`);
+  console.log(`${VERIFICATIONS} verifications per round (sshd ${SSHD_VERIFICATIONS}) after ${WARMUP} to warm up (sshd ${SSHD_WARMUP}), ssh2 client (${CLIENT_NO_DELAY ? "TCP_NODELAY" : "Nagle's algorithm on: BENCH_CLIENT_NAGLE=1"}), ed25519 user and host keys\n`);
   console.log(["server".padEnd(28), "concurrency", "verifications/s", "server CPU ms/verif.", "client CPU ms/verif.", "failures"].join("  "));
   const all: Measurement[] = [];
   for (const name of SERVERS) {
