@@ -1,4 +1,4 @@
-import type { EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from "typeorm";
+import type { DataSource, EntityManager, EntityMetadata, EntityTarget, ObjectLiteral } from "typeorm";
 
 /*
  * Written SQL for hot paths (one SSH verification runs about a dozen statements). TypeORM's query builder and
@@ -48,10 +48,15 @@ export async function execute(manager: EntityManager, sql: string, parameters: u
 function sqliteStatement(manager: EntityManager, sql: string, parameters: unknown[]) {
   const { driver, logger } = manager.connection;
   if (driver.options.type !== "better-sqlite3") return null;
-  const statement = preparedStatement((driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection, sql);
+  const statement = preparedStatement(sqliteConnectionOf(manager.connection), sql);
   const bound = parameters.map((value) => (typeof value === "boolean" ? Number(value) : value));
   logger.logQuery(sql, bound);
   return { statement, parameters: bound };
+}
+
+/** The better-sqlite3 connection TypeORM's driver holds for a SQLite data source. */
+export function sqliteConnectionOf(dataSource: DataSource): SqliteConnection {
+  return (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
 }
 
 /** `sql` prepared on this SQLite connection, once. */

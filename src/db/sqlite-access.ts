@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, QueryRunner } from "typeorm";
-import { preparedStatement, type SqliteConnection } from "./plain-sql.js";
+import { preparedStatement, type SqliteConnection, sqliteConnectionOf } from "./plain-sql.js";
 
 /** Transactions in one COMMIT at most: a bound on how long the batch holds SQLite's write lock. */
 const MAX_TRANSACTIONS_PER_COMMIT = 64;
@@ -180,7 +180,7 @@ export class SqliteAccess {
   }
 
   private get connection(): SqliteConnection {
-    return (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    return sqliteConnectionOf(this.dataSource);
   }
 }
 
